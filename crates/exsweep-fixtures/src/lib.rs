@@ -7,3 +7,6 @@
 //! No Rust crate writes EVTX, so [`evtx`] holds a writer of our own.
 
 pub mod evtx;
+pub mod generator;
+pub mod layout;
+pub mod truth;

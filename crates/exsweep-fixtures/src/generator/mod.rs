@@ -1,0 +1,1 @@
+//! Builds one synthetic Exchange server: benign traffic, traps and planted indicators.
