@@ -1,1 +1,15 @@
-//! exsweep core.
+//! exsweep core: the model (findings, records), sources and their layouts, inventory and coverage,
+//! streaming readers (one per log format), detectors and the scan engine. The data flows one way:
+//! source → inventory → readers → records → detectors → findings → correlate.
+
+pub mod correlate;
+pub mod detect;
+pub mod engine;
+pub mod inventory;
+pub mod model;
+pub mod read;
+pub mod record;
+pub mod source;
+pub mod time;
+
+pub use engine::{Engine, ScanOptions, ScanReport};

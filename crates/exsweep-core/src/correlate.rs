@@ -1,0 +1,338 @@
+//! Correlation: turns per-file results into per-host answers. It names each host from its
+//! artifacts, merges sources of the same host, builds the inventory and the coverage findings,
+//! adjusts the severity of file findings to the rest of the evidence, and gives the verdict:
+//! compromised, exploitation attempted, cannot tell, or no evidence.
+
+use crate::detect::files::{RULE_ARCHIVE, RULE_LSASS_DUMP};
+use crate::inventory::{Family, FamilyInventory, RULE_NO_EXCHANGE, coverage_findings};
+use crate::model::{ArtifactKind, Category, Finding, Severity};
+use crate::read::FileObs;
+use crate::source::{Entry, Source, SourceLayout};
+use crate::time::Timestamp;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The answer for one host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Compromised,
+    ExploitationAttempted,
+    CannotTell,
+    NoEvidence,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Compromised => "COMPROMISED",
+            Verdict::ExploitationAttempted => "EXPLOITATION ATTEMPTED",
+            Verdict::CannotTell => "CANNOT TELL (logs missing)",
+            Verdict::NoEvidence => "NO EVIDENCE FOUND",
+        }
+    }
+}
+
+/// Everything learned from one source, before hosts are merged.
+pub struct SourceResult {
+    label: String,
+    name: String,
+    index: usize,
+    exchange: Vec<String>,
+    needs_exchange: bool,
+    families: BTreeMap<Family, FamilyInventory>,
+    hosts: BTreeMap<String, u64>,
+    builds: BTreeMap<String, u64>,
+    findings: Vec<Finding>,
+    files_read: u64,
+    bytes_read: u64,
+}
+
+impl SourceResult {
+    pub fn new(
+        src: &Source,
+        layout: &SourceLayout,
+        listing_findings: Vec<Finding>,
+    ) -> SourceResult {
+        SourceResult {
+            label: src.label.clone(),
+            name: src.name(),
+            index: src.index,
+            exchange: layout.exchange.iter().map(|x| x.display()).collect(),
+            needs_exchange: layout.has_drive_root() && layout.exchange.is_empty(),
+            families: BTreeMap::new(),
+            hosts: BTreeMap::new(),
+            builds: BTreeMap::new(),
+            findings: listing_findings,
+            files_read: 0,
+            bytes_read: 0,
+        }
+    }
+
+    pub fn add_file(
+        &mut self,
+        _entry: &Entry,
+        family: Option<Family>,
+        obs: Option<FileObs>,
+        findings: Vec<Finding>,
+    ) {
+        self.findings.extend(findings);
+        let Some(obs) = obs else { return };
+        self.files_read += 1;
+        self.bytes_read += obs.bytes;
+        for (h, n) in &obs.hosts {
+            *self.hosts.entry(h.clone()).or_insert(0) += n;
+        }
+        if let Some(b) = &obs.build {
+            *self.builds.entry(b.clone()).or_insert(0) += 1;
+        }
+        if let Some(f) = family {
+            self.families
+                .entry(f)
+                .or_default()
+                .add_file(obs.bytes, &obs.time);
+        }
+    }
+
+    fn host_name(&self) -> String {
+        self.hosts
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(h, _)| h.clone())
+            .unwrap_or_else(|| self.name.clone())
+    }
+}
+
+/// The per-host summary the text report prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct HostSummary {
+    pub host: String,
+    pub sources: Vec<String>,
+    pub exchange_installs: Vec<String>,
+    /// Exchange builds from log headers, with the number of files naming each.
+    pub builds: BTreeMap<String, u64>,
+    pub verdict: Verdict,
+    /// Activity findings (not coverage) by severity.
+    pub severity_counts: BTreeMap<Severity, u64>,
+    /// Activity findings per CVE.
+    pub cve_counts: BTreeMap<String, u64>,
+    pub first_activity: Option<Timestamp>,
+    pub last_activity: Option<Timestamp>,
+    pub files_read: u64,
+    pub bytes_read: u64,
+    /// Inventory per log family (label → inventory), required families first.
+    pub inventory: Vec<(String, FamilyInventory)>,
+    /// Required families that are absent.
+    pub missing: Vec<String>,
+    /// Titles of the coverage findings at medium severity (what cannot be ruled out).
+    pub blind_spots: Vec<String>,
+}
+
+/// Merges per-source results into hosts, adds coverage findings, and returns the sorted findings
+/// and the host summaries.
+pub fn finish(sources: Vec<SourceResult>, since: Timestamp) -> (Vec<Finding>, Vec<HostSummary>) {
+    let mut groups: BTreeMap<String, Vec<SourceResult>> = BTreeMap::new();
+    for s in sources {
+        groups.entry(s.host_name()).or_default().push(s);
+    }
+    let mut all = Vec::new();
+    let mut hosts = Vec::new();
+    for (host, group) in groups {
+        let first_index = group.iter().map(|s| s.index).min().unwrap_or(0);
+        let mut families: BTreeMap<Family, FamilyInventory> = BTreeMap::new();
+        let mut builds = BTreeMap::new();
+        let mut findings = Vec::new();
+        let mut summary_sources = Vec::new();
+        let mut installs = Vec::new();
+        let (mut files_read, mut bytes_read) = (0, 0);
+        for s in group {
+            for (f, inv) in s.families {
+                families.entry(f).or_default().merge(&inv);
+            }
+            for (b, n) in s.builds {
+                *builds.entry(b).or_insert(0) += n;
+            }
+            if s.needs_exchange {
+                let mut f = Finding::new(&RULE_NO_EXCHANGE, ArtifactKind::File, "")
+                    .titled(format!(
+                        "No Exchange install folder in {}: Exchange logs are not in this source, so nothing they would show can be ruled out",
+                        s.label
+                    ))
+                    .with_evidence("no Logging\\HttpProxy, FrontEnd\\HttpProxy, ClientAccess or Bin\\ExSetup.exe found below any folder")
+                    .with_extra("source", s.label.clone());
+                f.source = s.index;
+                findings.push(f);
+            }
+            installs.extend(s.exchange);
+            summary_sources.push(s.label);
+            files_read += s.files_read;
+            bytes_read += s.bytes_read;
+            findings.extend(s.findings);
+        }
+        for inv in families.values_mut() {
+            inv.finalize();
+        }
+        for mut f in coverage_findings(&families, since) {
+            f.source = first_index;
+            findings.push(f);
+        }
+        adjust_file_severities(&mut findings);
+        for f in &mut findings {
+            f.host = host.clone();
+            f.assign_id();
+        }
+        let summary = summarize(
+            &host,
+            summary_sources,
+            installs,
+            builds,
+            &families,
+            &findings,
+            files_read,
+            bytes_read,
+        );
+        hosts.push(summary);
+        all.extend(findings);
+    }
+    sort_findings(&mut all);
+    (all, hosts)
+}
+
+/// Deterministic order: host, time (undated last), path, line, record, rule, title.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        a.host
+            .cmp(&b.host)
+            .then_with(|| match (a.time, b.time) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.line.cmp(&b.line))
+            .then_with(|| a.record.cmp(&b.record))
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.title.cmp(&b.title))
+    });
+}
+
+/// LSASS dumps and ProgramData archives weigh more next to other evidence (Test-ProxyLogon only
+/// looks for them then); alone they are reported one step lower.
+fn adjust_file_severities(findings: &mut [Finding]) {
+    let file_rules = [RULE_LSASS_DUMP.id, RULE_ARCHIVE.id];
+    let other = findings.iter().any(|f| {
+        f.category.is_activity()
+            && f.severity >= Severity::High
+            && !file_rules.contains(&f.rule_id.as_str())
+    });
+    for f in findings.iter_mut() {
+        if f.rule_id == RULE_LSASS_DUMP.id {
+            f.severity = if other {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+        } else if f.rule_id == RULE_ARCHIVE.id {
+            f.severity = if other {
+                Severity::Medium
+            } else {
+                Severity::Low
+            };
+        }
+        if file_rules.contains(&f.rule_id.as_str()) {
+            f.extra
+                .insert("other_evidence_on_host".into(), other.into());
+        }
+    }
+}
+
+/// The verdict rules of docs/DETECTIONS.md.
+pub fn verdict(findings: &[Finding]) -> Verdict {
+    let activity = || findings.iter().filter(|f| f.category.is_activity());
+    if activity().any(|f| {
+        f.severity == Severity::Critical
+            || (f.severity >= Severity::High
+                && matches!(f.category, Category::Webshell | Category::PostExploitation))
+    }) {
+        return Verdict::Compromised;
+    }
+    if activity().any(|f| f.severity >= Severity::Medium) {
+        return Verdict::ExploitationAttempted;
+    }
+    if findings.iter().any(|f| {
+        f.category == Category::Coverage
+            && f.severity >= Severity::Medium
+            && matches!(
+                f.rule_id.as_str(),
+                "EXS-COV-FAMILY-MISSING" | "EXS-COV-LATE-START" | "EXS-COV-NO-EXCHANGE"
+            )
+    }) {
+        return Verdict::CannotTell;
+    }
+    Verdict::NoEvidence
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    host: &str,
+    sources: Vec<String>,
+    installs: Vec<String>,
+    builds: BTreeMap<String, u64>,
+    families: &BTreeMap<Family, FamilyInventory>,
+    findings: &[Finding],
+    files_read: u64,
+    bytes_read: u64,
+) -> HostSummary {
+    let mut severity_counts = BTreeMap::new();
+    let mut cve_counts = BTreeMap::new();
+    let mut first = None;
+    let mut last = None;
+    for f in findings.iter().filter(|f| f.category.is_activity()) {
+        *severity_counts.entry(f.severity).or_insert(0) += 1;
+        for c in &f.cves {
+            *cve_counts.entry(c.clone()).or_insert(0) += 1;
+        }
+        if let Some(t) = f.time {
+            first = Some(first.map_or(t, |x: Timestamp| x.min(t)));
+            last = Some(last.map_or(t, |x: Timestamp| x.max(t)));
+        }
+    }
+    let required = Family::required();
+    let mut inventory: Vec<(String, FamilyInventory)> = required
+        .iter()
+        .filter_map(|f| families.get(f).map(|inv| (f.label(), inv.clone())))
+        .collect();
+    inventory.extend(
+        families
+            .iter()
+            .filter(|(f, _)| !required.contains(f))
+            .map(|(f, inv)| (f.label(), inv.clone())),
+    );
+    let missing = required
+        .iter()
+        .filter(|f| !families.contains_key(f))
+        .map(|f| f.label())
+        .collect();
+    let blind_spots = findings
+        .iter()
+        .filter(|f| f.category == Category::Coverage && f.severity >= Severity::Medium)
+        .map(|f| f.title.clone())
+        .collect();
+    HostSummary {
+        host: host.to_string(),
+        sources,
+        exchange_installs: installs,
+        builds,
+        verdict: verdict(findings),
+        severity_counts,
+        cve_counts,
+        first_activity: first,
+        last_activity: last,
+        files_read,
+        bytes_read,
+        inventory,
+        missing,
+        blind_spots,
+    }
+}

@@ -1,0 +1,82 @@
+//! Detectors: the built-in checks. Each declares the record kinds it reads and the literal anchors
+//! every line it can fire on contains, so the engine can prefilter whole blocks before parsing.
+//! Rule ids, severities, CVEs and ATT&CK ids are listed in docs/DETECTIONS.md.
+
+pub mod files;
+pub mod iis;
+pub mod like;
+pub mod proxylogon;
+
+use crate::model::{ArtifactKind, Finding, RuleMeta};
+use crate::record::Record;
+
+/// What a detector knows about the file a record came from.
+#[derive(Clone, Copy, Debug)]
+pub struct FileCtx<'a> {
+    pub source: usize,
+    /// Path relative to the source root, as in the source.
+    pub path: &'a str,
+    pub kind: ArtifactKind,
+    /// HttpProxy protocol folder (`Ecp`, `Owa`, ...) when the file lies in one.
+    pub protocol: Option<&'a str>,
+    /// The Exchange install path the file belongs to, Windows form with a trailing `\`.
+    pub exchange_path: Option<&'a str>,
+}
+
+impl FileCtx<'_> {
+    /// A finding of `rule` located at `rec`.
+    pub fn finding(&self, rule: &RuleMeta, rec: &Record<'_>) -> Finding {
+        let mut f = Finding::new(rule, self.kind, self.path);
+        f.source = self.source;
+        f.line = rec.line;
+        f.record = rec.record_id;
+        f.time = rec.time;
+        f
+    }
+}
+
+/// A built-in check over records.
+pub trait Detector: Send + Sync {
+    /// Record kinds the detector reads.
+    fn kinds(&self) -> &[ArtifactKind];
+    /// Literals (ASCII case-insensitive) of which every line the detector can fire on contains at
+    /// least one. Empty: the detector needs every record.
+    fn anchors(&self) -> &[&'static str];
+    /// Checks one record; pushes findings.
+    fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>);
+}
+
+/// Every built-in record detector.
+pub fn builtin() -> Vec<Box<dyn Detector>> {
+    vec![
+        Box::new(proxylogon::ServerInfo26855),
+        Box::new(proxylogon::BackEndCookie26855),
+        Box::new(proxylogon::ResetVDir27065),
+        Box::new(proxylogon::SetVDir27065::new()),
+        Box::new(proxylogon::OabDownload26858::new()),
+        Box::new(proxylogon::UmInvalidCast26857),
+        Box::new(iis::IisHafnium::new()),
+    ]
+}
+
+/// ASCII case-insensitive `starts_with`.
+#[inline]
+pub fn starts_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// ASCII case-insensitive `ends_with`.
+#[inline]
+pub fn ends_ci(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+/// ASCII case-insensitive `contains`.
+pub fn contains_ci(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}

@@ -1,0 +1,744 @@
+//! The scan engine: lists every source, classifies each file by its path and its content, reads
+//! the files in parallel (rayon) through the right reader with a literal prefilter per log kind,
+//! runs the detectors, and hands findings and observations to the correlation step. Output is
+//! deterministic: results are merged in file order and sorted, whatever the thread count.
+
+use crate::correlate::{self, HostSummary};
+use crate::detect::{self, Detector, FileCtx, files};
+use crate::inventory::{Family, HTTPPROXY_PROTOCOLS, RULE_FILE};
+use crate::model::{ArtifactKind, Finding, RuleMeta, Severity};
+use crate::read::{self, Bom, Dialect, FileObs, Format, ReadOptions, SNIFF_LEN, events};
+use crate::record::Record;
+use crate::source::{
+    Entry, ExchangeInstall, Locator, Source, SourceError, SourceLayout, ZipLimits, read_up_to,
+};
+use crate::time::Timestamp;
+use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Scan settings.
+#[derive(Clone)]
+pub struct ScanOptions {
+    /// Logs must reach back to this time for a family to count as covering the exploitation window.
+    pub since: Timestamp,
+    /// Worker threads (default: one per core).
+    pub threads: Option<usize>,
+    pub read: ReadOptions,
+    pub zip: ZipLimits,
+    /// Counters the caller may watch (progress display).
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            since: Timestamp::parse("2021-03-03").unwrap_or(Timestamp(1_614_729_600_000)),
+            threads: None,
+            read: ReadOptions::default(),
+            zip: ZipLimits::default(),
+            progress: None,
+        }
+    }
+}
+
+/// Live counters of a running scan.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub files_total: AtomicU64,
+    pub files_done: AtomicU64,
+    pub bytes_total: AtomicU64,
+    pub bytes_done: AtomicU64,
+}
+
+/// Totals of a finished scan.
+#[derive(Clone, Debug, Default)]
+pub struct ScanStats {
+    pub files_listed: u64,
+    pub files_read: u64,
+    pub bytes_read: u64,
+    pub elapsed: std::time::Duration,
+}
+
+/// Everything a scan produced.
+pub struct ScanReport {
+    /// All findings, sorted (host, time, path, line, rule).
+    pub findings: Vec<Finding>,
+    /// One summary per host, in host order.
+    pub hosts: Vec<HostSummary>,
+    /// The sources, kept open so that evidence can be collected from them.
+    pub sources: Vec<Source>,
+    pub stats: ScanStats,
+}
+
+/// How a file was classified by its path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PathClass {
+    HttpProxy {
+        protocol: String,
+    },
+    EcpServer,
+    OabGenerator,
+    Iis {
+        site: String,
+    },
+    Evtx,
+    /// Not in a known log folder: the content decides.
+    Sniff,
+    /// Known binary type outside log folders: not read (file rules still apply).
+    Skip,
+}
+
+impl PathClass {
+    fn is_log_folder(&self) -> bool {
+        !matches!(self, PathClass::Sniff | PathClass::Skip)
+    }
+}
+
+/// A file to process.
+struct Artifact {
+    source: usize,
+    entry: Entry,
+    class: PathClass,
+    exchange_path: Option<String>,
+    file_rule: Option<&'static RuleMeta>,
+}
+
+/// What processing one file gave.
+#[derive(Default)]
+struct FileResult {
+    findings: Vec<Finding>,
+    family: Option<Family>,
+    obs: Option<FileObs>,
+    read: bool,
+}
+
+/// Extensions never sniffed as logs outside log folders (binaries, media, databases).
+const SKIP_EXT: &[&str] = &[
+    "dll", "exe", "sys", "mui", "cab", "msi", "msp", "png", "jpg", "jpeg", "gif", "ico", "ttf",
+    "eot", "woff", "woff2", "pdb", "lzx", "edb", "chk", "jrs", "jfm", "dat", "bin", "pf", "mdb",
+    "dmp", "zip", "7z", "rar", "gz", "cat", "node", "wim", "vhd", "vhdx", "iso", "pst", "ost",
+    "otf", "svg", "mp3", "mp4", "wav", "etl", "pyc",
+];
+
+/// A configured scanner: detectors and their per-kind prefilters, built once.
+pub struct Engine {
+    detectors: Vec<Box<dyn Detector>>,
+    plans: Vec<(ArtifactKind, KindPlan)>,
+}
+
+struct KindPlan {
+    detectors: Vec<usize>,
+    prefilter: Option<AhoCorasick>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(detect::builtin())
+    }
+}
+
+impl Engine {
+    pub fn new(detectors: Vec<Box<dyn Detector>>) -> Engine {
+        let kinds = [
+            ArtifactKind::Httpproxy,
+            ArtifactKind::EcpServer,
+            ArtifactKind::OabGenerator,
+            ArtifactKind::ExchangeLog,
+            ArtifactKind::IisW3c,
+            ArtifactKind::Evtx,
+            ArtifactKind::EventExport,
+        ];
+        let plans = kinds
+            .iter()
+            .map(|&kind| {
+                let ids: Vec<usize> = (0..detectors.len())
+                    .filter(|&i| detectors[i].kinds().contains(&kind))
+                    .collect();
+                // One detector that needs every record disables the prefilter for the kind.
+                let needs_all = ids.iter().any(|&i| detectors[i].anchors().is_empty());
+                let prefilter = if needs_all || ids.is_empty() {
+                    None
+                } else {
+                    let lits: Vec<&str> = ids
+                        .iter()
+                        .flat_map(|&i| detectors[i].anchors().iter().copied())
+                        .collect();
+                    AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build(lits)
+                        .ok()
+                };
+                (
+                    kind,
+                    KindPlan {
+                        detectors: ids,
+                        prefilter,
+                    },
+                )
+            })
+            .collect();
+        Engine { detectors, plans }
+    }
+
+    fn plan(&self, kind: ArtifactKind) -> Option<&KindPlan> {
+        self.plans.iter().find(|(k, _)| *k == kind).map(|(_, p)| p)
+    }
+
+    /// Scans the given sources. Fails only when a source itself cannot be opened.
+    pub fn scan(&self, paths: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, SourceError> {
+        let started = std::time::Instant::now();
+        let sources: Vec<Source> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Source::open(i, p, opts.zip))
+            .collect::<Result<_, _>>()?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads.unwrap_or(0))
+            .build();
+        let run = || self.scan_sources(&sources, opts);
+        let (findings, hosts, mut stats) = match pool {
+            Ok(pool) => pool.install(run),
+            Err(_) => run(),
+        };
+        stats.elapsed = started.elapsed();
+        Ok(ScanReport {
+            findings,
+            hosts,
+            sources,
+            stats,
+        })
+    }
+
+    fn scan_sources(
+        &self,
+        sources: &[Source],
+        opts: &ScanOptions,
+    ) -> (Vec<Finding>, Vec<HostSummary>, ScanStats) {
+        let mut stats = ScanStats::default();
+        let mut layouts = Vec::new();
+        let mut artifacts = Vec::new();
+        let mut listing_findings: Vec<Vec<Finding>> = Vec::new();
+        for src in sources {
+            let (entries, problems) = src.entries();
+            stats.files_listed += entries.len() as u64;
+            let layout = SourceLayout::analyze(&entries);
+            let mut lf = Vec::new();
+            for p in problems {
+                let mut f = Finding::new(&RULE_FILE, ArtifactKind::File, &p.rel_path)
+                    .with_evidence(&p.reason)
+                    .with_extra("reasons", vec![p.reason.clone()])
+                    .titled(format!("{} not read: {}", p.rel_path, p.reason));
+                f.source = src.index;
+                lf.push(f);
+            }
+            listing_findings.push(lf);
+            for entry in entries {
+                artifacts.push(classify(src.index, entry, &layout));
+            }
+            layouts.push(layout);
+        }
+        if let Some(p) = &opts.progress {
+            p.files_total
+                .store(artifacts.len() as u64, Ordering::Relaxed);
+            p.bytes_total.store(
+                artifacts.iter().map(|a| a.entry.size).sum(),
+                Ordering::Relaxed,
+            );
+        }
+        let results: Vec<FileResult> = artifacts
+            .par_iter()
+            .map(|a| {
+                let r = self.process(&sources[a.source], a, opts);
+                if let Some(p) = &opts.progress {
+                    p.files_done.fetch_add(1, Ordering::Relaxed);
+                    p.bytes_done.fetch_add(a.entry.size, Ordering::Relaxed);
+                }
+                r
+            })
+            .collect();
+        let mut per_source: Vec<correlate::SourceResult> = sources
+            .iter()
+            .zip(&layouts)
+            .zip(listing_findings)
+            .map(|((s, l), lf)| correlate::SourceResult::new(s, l, lf))
+            .collect();
+        for (a, r) in artifacts.iter().zip(results) {
+            if r.read {
+                stats.files_read += 1;
+            }
+            if let Some(o) = &r.obs {
+                stats.bytes_read += o.bytes;
+            }
+            per_source[a.source].add_file(&a.entry, r.family, r.obs, r.findings);
+        }
+        let (findings, hosts) = correlate::finish(per_source, opts.since);
+        (findings, hosts, stats)
+    }
+
+    /// Reads one file; never fails (problems become findings).
+    fn process(&self, src: &Source, a: &Artifact, opts: &ScanOptions) -> FileResult {
+        let mut res = FileResult::default();
+        if let Some(rule) = a.file_rule {
+            res.read = true;
+            res.findings.push(file_finding(src, a, rule));
+            return res;
+        }
+        if a.class == PathClass::Skip {
+            return res;
+        }
+        if a.entry.size == 0 {
+            if a.class.is_log_folder() {
+                let mut obs = FileObs::new("empty");
+                obs.note("empty file (0 bytes)".into());
+                res.findings.push(problem_finding(
+                    src.index,
+                    &a.entry.rel_path,
+                    kind_of_class(&a.class),
+                    &obs,
+                ));
+                res.family = family_of(a, kind_of_class(&a.class), &obs);
+                res.obs = Some(obs);
+            }
+            return res;
+        }
+        res.read = true;
+        let outcome = src.with_reader(&a.entry, |r| self.read_stream(src, a, r, opts));
+        let (kind, mut obs, mut findings, needs_seek) = match outcome {
+            Ok(v) => v,
+            Err(e) => {
+                let mut obs = FileObs::new("file");
+                obs.note(format!("unreadable: {e}"));
+                let kind = kind_of_class(&a.class);
+                res.findings
+                    .push(problem_finding(src.index, &a.entry.rel_path, kind, &obs));
+                if a.class.is_log_folder() {
+                    res.family = family_of(a, kind, &obs);
+                }
+                res.obs = Some(obs);
+                return res;
+            }
+        };
+        if needs_seek {
+            // EVTX needs random access: reopen the file, or spool a zip entry, seekably.
+            let mut ev_findings = Vec::new();
+            let ctx = self.ctx(src, a, ArtifactKind::Evtx);
+            let plan = self.plan(ArtifactKind::Evtx);
+            let mut on =
+                |rec: &Record<'_>, _: &mut FileObs| self.run(plan, &ctx, rec, &mut ev_findings);
+            let r: std::io::Result<()> = match &a.entry.locator {
+                Locator::Fs(p) => crate::source::open_read_only(p)
+                    .and_then(|mut f| events::read_evtx(&mut f, &mut obs, &mut on)),
+                Locator::Zip(_) => src
+                    .with_reader(&a.entry, |r| {
+                        let mut spooled = events::spool(r, opts.read.evtx_mem_limit)?;
+                        events::read_evtx(&mut *spooled, &mut obs, &mut on)
+                    })
+                    .and_then(|x| x),
+            };
+            if let Err(e) = r {
+                obs.note(e.to_string());
+            }
+            findings.extend(ev_findings);
+        }
+        if obs.has_problems() {
+            let mut f = problem_finding(src.index, &a.entry.rel_path, kind, &obs);
+            if obs.info_only && obs.reasons().len() == 1 {
+                f.severity = Severity::Info;
+            }
+            findings.push(f);
+        }
+        res.family = family_of(a, kind, &obs);
+        res.findings = findings;
+        res.obs = Some(obs);
+        res
+    }
+
+    fn ctx<'a>(&self, src: &Source, a: &'a Artifact, kind: ArtifactKind) -> FileCtx<'a> {
+        FileCtx {
+            source: src.index,
+            path: &a.entry.rel_path,
+            kind,
+            protocol: match &a.class {
+                PathClass::HttpProxy { protocol } => Some(protocol.as_str()),
+                _ => None,
+            },
+            exchange_path: a.exchange_path.as_deref(),
+        }
+    }
+
+    fn run(
+        &self,
+        plan: Option<&KindPlan>,
+        ctx: &FileCtx<'_>,
+        rec: &Record<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        if let Some(p) = plan {
+            for &i in &p.detectors {
+                self.detectors[i].check(ctx, rec, out);
+            }
+        }
+    }
+
+    /// Sniffs and reads a file from a stream. Returns the kind read, the observations, the
+    /// findings, and whether the file is EVTX (which needs a seekable second pass).
+    fn read_stream(
+        &self,
+        src: &Source,
+        a: &Artifact,
+        input: &mut dyn Read,
+        opts: &ScanOptions,
+    ) -> (ArtifactKind, FileObs, Vec<Finding>, bool) {
+        let mut findings = Vec::new();
+        let mut raw_head = vec![0u8; SNIFF_LEN];
+        let n = match read_up_to(input, &mut raw_head) {
+            Ok(n) => n,
+            Err(e) => {
+                let mut obs = FileObs::new("file");
+                obs.note(format!("unreadable at offset 0: {e}"));
+                return (kind_of_class(&a.class), obs, findings, false);
+            }
+        };
+        raw_head.truncate(n);
+        let bom = read::bom_of(&raw_head);
+        if raw_head.starts_with(b"ElfFile\0") || (a.class == PathClass::Evtx && bom == Bom::None) {
+            return (ArtifactKind::Evtx, FileObs::new("EVTX"), findings, true);
+        }
+        let chained: Box<dyn Read + '_> = Box::new(std::io::Cursor::new(raw_head).chain(input));
+        let mut text = read::utf8_reader(chained, bom);
+        let mut head = vec![0u8; SNIFF_LEN];
+        let hn = read_up_to(&mut text, &mut head).unwrap_or(0);
+        head.truncate(hn);
+        let sniffed = read::sniff(&head);
+        let mut text: Box<dyn Read + '_> = Box::new(std::io::Cursor::new(head).chain(text));
+
+        // Path class and content together decide the reader.
+        let (format, kind) = match (&a.class, sniffed) {
+            (_, Format::Evtx) => return (ArtifactKind::Evtx, FileObs::new("EVTX"), findings, true),
+            (
+                PathClass::HttpProxy { .. },
+                Format::Delimited(Dialect::ExchangeCsv, _) | Format::PlainText,
+            ) => (
+                Format::Delimited(Dialect::ExchangeCsv, ArtifactKind::Httpproxy),
+                ArtifactKind::Httpproxy,
+            ),
+            (
+                PathClass::EcpServer,
+                Format::Delimited(Dialect::ExchangeCsv, _) | Format::PlainText,
+            ) => (
+                Format::Delimited(Dialect::ExchangeCsv, ArtifactKind::EcpServer),
+                ArtifactKind::EcpServer,
+            ),
+            (
+                PathClass::OabGenerator,
+                Format::Delimited(Dialect::ExchangeCsv, _) | Format::PlainText,
+            ) => (
+                Format::Delimited(Dialect::ExchangeCsv, ArtifactKind::OabGenerator),
+                ArtifactKind::OabGenerator,
+            ),
+            (PathClass::Iis { .. }, Format::Delimited(Dialect::W3c, _) | Format::PlainText) => (
+                Format::Delimited(Dialect::W3c, ArtifactKind::IisW3c),
+                ArtifactKind::IisW3c,
+            ),
+            (_, f @ Format::Delimited(_, k)) => (f, k),
+            (_, Format::EventXml) => (Format::EventXml, ArtifactKind::EventExport),
+            (_, Format::EventJson) => (Format::EventJson, ArtifactKind::EventExport),
+            (class, Format::Binary) if class.is_log_folder() => {
+                let mut obs = FileObs::new("binary");
+                obs.note(
+                    "binary content (NUL or control bytes) where a log was expected; not read"
+                        .into(),
+                );
+                return (kind_of_class(class), obs, findings, false);
+            }
+            (class, f) => {
+                let mut obs = FileObs::new("unrecognised");
+                if class.is_log_folder() {
+                    obs.note(format!("content not recognised as a log ({f:?}); not read"));
+                }
+                return (kind_of_class(class), obs, findings, false);
+            }
+        };
+        let mut obs = FileObs::new(kind.as_str());
+        match bom {
+            Bom::Utf16Le | Bom::Utf16Be => {
+                obs.note(format!(
+                    "{} with a byte-order mark; transcoded to UTF-8 and read in full",
+                    if bom == Bom::Utf16Le {
+                        "UTF-16LE"
+                    } else {
+                        "UTF-16BE"
+                    }
+                ));
+                obs.info_only = true;
+            }
+            _ => {}
+        }
+        let ctx = self.ctx(src, a, kind);
+        let plan = self.plan(kind);
+        let result = match format {
+            Format::Delimited(dialect, _) => {
+                let default = read::default_header(kind);
+                let prefilter = plan.and_then(|p| p.prefilter.as_ref());
+                let text_mode = kind == ArtifactKind::OabGenerator;
+                read::delimited::read(
+                    &mut text,
+                    dialect,
+                    default.as_ref(),
+                    text_mode,
+                    prefilter,
+                    &opts.read,
+                    &mut obs,
+                    &mut |rec, obs| {
+                        if obs.records == 1 || rec.line.is_some() && obs.hosts.is_empty() {
+                            for col in ["ServerHostName", "ServerName", "s-computername"] {
+                                if let Some(h) = rec.get(col) {
+                                    obs.hint_host(h);
+                                }
+                            }
+                            if obs.protocol.is_none() {
+                                obs.protocol = rec.get("Protocol").map(str::to_string);
+                            }
+                        }
+                        self.run(plan, &ctx, rec, &mut findings)
+                    },
+                )
+            }
+            Format::EventXml => events::read_event_xml(&mut text, &mut obs, &mut |rec, _| {
+                self.run(plan, &ctx, rec, &mut findings)
+            }),
+            Format::EventJson => {
+                events::read_event_json(&mut text, &opts.read, &mut obs, &mut |rec, _| {
+                    self.run(plan, &ctx, rec, &mut findings)
+                })
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            obs.note(format!("read error: {e}; findings before it are kept"));
+            obs.info_only = false;
+        }
+        if obs.has_problems() && obs.reasons().len() > 1 {
+            obs.info_only = false;
+        }
+        (kind, obs, findings, false)
+    }
+}
+
+/// A file-rule finding with the file's hash.
+fn file_finding(src: &Source, a: &Artifact, rule: &RuleMeta) -> Finding {
+    let mut f = Finding::new(rule, ArtifactKind::File, &a.entry.rel_path);
+    f.source = src.index;
+    f.time = a.entry.mtime;
+    let hashed = src.with_reader(&a.entry, |r| {
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => break Ok(h.finalize()),
+                Ok(n) => h.update(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        }
+    });
+    match hashed {
+        Ok(Ok(d)) => f.sha256 = Some(d.iter().map(|b| format!("{b:02x}")).collect()),
+        Ok(Err(e)) | Err(e) => {
+            f = f.with_extra("hash_error", e.to_string());
+        }
+    }
+    let when = a
+        .entry
+        .mtime
+        .map(|t| format!(", modified {t}"))
+        .unwrap_or_default();
+    f.with_evidence(&format!(
+        "{} ({} bytes{when})",
+        a.entry.rel_path, a.entry.size
+    ))
+    .with_extra("size", a.entry.size)
+}
+
+/// The coverage finding for a file that was not read in full.
+fn problem_finding(source: usize, path: &str, kind: ArtifactKind, obs: &FileObs) -> Finding {
+    let reasons = obs.reasons();
+    let mut f = Finding::new(&RULE_FILE, kind, path)
+        .titled(format!(
+            "{path} not read in full: {}",
+            reasons.first().cloned().unwrap_or_default()
+        ))
+        .with_evidence(&reasons.join("; "))
+        .with_extra("reasons", reasons);
+    f.source = source;
+    f
+}
+
+fn kind_of_class(c: &PathClass) -> ArtifactKind {
+    match c {
+        PathClass::HttpProxy { .. } => ArtifactKind::Httpproxy,
+        PathClass::EcpServer => ArtifactKind::EcpServer,
+        PathClass::OabGenerator => ArtifactKind::OabGenerator,
+        PathClass::Iis { .. } => ArtifactKind::IisW3c,
+        PathClass::Evtx => ArtifactKind::Evtx,
+        PathClass::Sniff | PathClass::Skip => ArtifactKind::File,
+    }
+}
+
+/// The family a file counts toward, from where it lies and what was read.
+fn family_of(a: &Artifact, kind: ArtifactKind, obs: &FileObs) -> Option<Family> {
+    let parent = a.entry.rel_path.rsplit('/').nth(1).unwrap_or("");
+    match kind {
+        ArtifactKind::Httpproxy => {
+            let proto = match &a.class {
+                PathClass::HttpProxy { protocol } => protocol.clone(),
+                _ => {
+                    let p = crate::source::layout::normalize_component(parent);
+                    if HTTPPROXY_PROTOCOLS
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(&p))
+                    {
+                        p
+                    } else {
+                        obs.protocol.clone().unwrap_or_else(|| "(unknown)".into())
+                    }
+                }
+            };
+            let canonical = HTTPPROXY_PROTOCOLS
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(&proto))
+                .map(|s| s.to_string());
+            Some(Family::HttpProxy(canonical.unwrap_or(proto)))
+        }
+        ArtifactKind::EcpServer => Some(Family::EcpServer),
+        ArtifactKind::OabGenerator => Some(Family::OabGenerator),
+        ArtifactKind::IisW3c => {
+            let site = match &a.class {
+                PathClass::Iis { site } => site.clone(),
+                _ if is_w3svc(&parent.to_ascii_lowercase()) => parent.to_ascii_uppercase(),
+                _ => "(unknown site)".into(),
+            };
+            Some(Family::Iis(site))
+        }
+        ArtifactKind::Evtx | ArtifactKind::EventExport => {
+            let name = a.entry.rel_path.rsplit('/').next().unwrap_or("");
+            if obs
+                .channels
+                .keys()
+                .any(|c| c.eq_ignore_ascii_case("Application"))
+                || (obs.channels.is_empty() && name.eq_ignore_ascii_case("Application.evtx"))
+            {
+                Some(Family::ApplicationLog)
+            } else {
+                obs.channels
+                    .iter()
+                    .max_by_key(|(_, n)| **n)
+                    .map(|(c, _)| Family::EventChannel(c.clone()))
+            }
+        }
+        ArtifactKind::ExchangeLog => Some(Family::ExchangeLog(
+            obs.log_type.clone().unwrap_or_else(|| "(unknown)".into()),
+        )),
+        ArtifactKind::File => None,
+    }
+}
+
+fn is_w3svc(c: &str) -> bool {
+    c.len() > 5 && c.starts_with("w3svc") && c[5..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Classifies an entry by its path.
+fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
+    let lp = layout.logical(&entry.rel_path);
+    let file_rule = files::file_rule(&lp);
+    let raw: Vec<&str> = entry
+        .rel_path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    let mut exchange: Option<&ExchangeInstall> = None;
+    let mut class = PathClass::Sniff;
+    if let Some((x, rest)) = layout.in_exchange(&entry.rel_path) {
+        exchange = Some(x);
+        let rs: Vec<&str> = rest.iter().map(|s| s.as_str()).collect();
+        let offset = raw.len() - rest.len();
+        class = match rs.as_slice() {
+            ["logging", "httpproxy", _, .., _] => PathClass::HttpProxy {
+                protocol: percent_encoding::percent_decode_str(raw[offset + 2])
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            },
+            ["logging", "ecp", "server", .., _] => PathClass::EcpServer,
+            ["logging", "oabgeneratorlog", .., _] => PathClass::OabGenerator,
+            _ => PathClass::Sniff,
+        };
+    }
+    if class == PathClass::Sniff {
+        let lower = &lp.parts;
+        if let Some(i) = lower.iter().position(|c| is_w3svc(c))
+            && i + 1 < lower.len()
+        {
+            class = PathClass::Iis {
+                site: lower[i].to_ascii_uppercase(),
+            };
+        } else if lp.file_name().ends_with(".evtx") {
+            class = PathClass::Evtx;
+        } else if let Some((_, ext)) = lp.file_name().rsplit_once('.')
+            && SKIP_EXT.contains(&ext)
+        {
+            class = PathClass::Skip;
+        }
+    }
+    // Unknown installs: a log under a folder named like Exchange's own still counts by path.
+    if class == PathClass::Sniff && exchange.is_none() {
+        if let Some(i) = lp.contains_seq(&["logging", "httpproxy"])
+            && i + 3 < lp.parts.len() + 1
+            && lp.parts.len() > i + 3
+        {
+            class = PathClass::HttpProxy {
+                protocol: percent_encoding::percent_decode_str(
+                    raw[raw.len() - lp.parts.len() + i + 2],
+                )
+                .decode_utf8_lossy()
+                .into_owned(),
+            };
+        } else if lp.contains_seq(&["logging", "oabgeneratorlog"]).is_some() {
+            class = PathClass::OabGenerator;
+        }
+    }
+    let exchange_path = exchange.and_then(|x| x.windows_path.clone());
+    Artifact {
+        source,
+        entry,
+        class,
+        exchange_path,
+        file_rule,
+    }
+}
+
+/// For tests and tools: the rule ids of all built-in detections.
+pub fn builtin_rule_ids() -> Vec<&'static str> {
+    use crate::detect::{iis, proxylogon};
+    vec![
+        proxylogon::RULE_26855_SERVERINFO.id,
+        proxylogon::RULE_26855_BECOOKIE.id,
+        proxylogon::RULE_27065_RESETVDIR.id,
+        proxylogon::RULE_27065_SETVDIR.id,
+        proxylogon::RULE_27065_SETVDIR_SCRIPT.id,
+        proxylogon::RULE_26858_OAB.id,
+        proxylogon::RULE_26857_UM.id,
+        iis::RULE_POST.id,
+        iis::RULE_ECP_SHORT_JS.id,
+        iis::RULE_AUTH_JS.id,
+        iis::RULE_RPC_POC.id,
+        iis::RULE_UA.id,
+        iis::RULE_WEBSHELL.id,
+        files::RULE_LSASS_DUMP.id,
+        files::RULE_ARCHIVE.id,
+    ]
+}

@@ -1,0 +1,566 @@
+//! Windows events from three forms: binary EVTX (the `evtx` crate, rendered to XML), the XML
+//! export of `wevtutil qe /f:xml` (or `/f:RenderedXml`), and evtx_dump JSON (one object per line,
+//! or its `Record N` + pretty JSON form). The EVTX and XML forms share one XML event parser, so
+//! both give the same fields for the same event.
+
+use super::lines::{Chunk, for_each_chunk, line_ranges};
+use super::{FileObs, ReadOptions};
+use crate::record::{EventRecord, Fields, Record};
+use crate::time::Timestamp;
+use quick_xml::events::{BytesStart, Event};
+use std::io::{self, Read, Seek};
+
+/// A seekable reader (EVTX needs random access to chunks).
+pub trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+fn emit(ev: &EventRecord, obs: &mut FileObs, on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs)) {
+    if let Some(t) = ev.time {
+        obs.time.observe(t);
+    }
+    if !ev.channel.is_empty() {
+        *obs.channels.entry(ev.channel.clone()).or_insert(0) += 1;
+    }
+    if !ev.computer.is_empty() {
+        obs.hint_host(&ev.computer);
+    }
+    obs.records += 1;
+    let rec = Record {
+        line: None,
+        record_id: ev.record_id,
+        time: ev.time,
+        raw: "",
+        fields: Fields::Event(ev),
+    };
+    on_record(&rec, obs);
+}
+
+/// Reads a binary EVTX file. Corrupt chunks and records are reported and skipped; the records
+/// around them are still read.
+pub fn read_evtx(
+    input: &mut dyn ReadSeek,
+    obs: &mut FileObs,
+    on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
+) -> io::Result<()> {
+    let size = input.seek(io::SeekFrom::End(0))?;
+    input.seek(io::SeekFrom::Start(0))?;
+    obs.bytes = size;
+    let parser = evtx::EvtxParser::from_read_seek(input)
+        .map_err(|e| io::Error::other(format!("not a readable EVTX file: {e}")))?;
+    let settings = evtx::ParserSettings::new()
+        .num_threads(1)
+        .validate_checksums(true);
+    let mut parser = parser.with_configuration(settings);
+    let mut xml = XmlEventParser::default();
+    let mut errors = 0u64;
+    let mut first_error = None;
+    for item in parser.records() {
+        match item {
+            Ok(rec) => {
+                let mut reader = quick_xml::Reader::from_str(&rec.data);
+                let mut got = Vec::new();
+                if let Err(e) = xml.feed_str(&mut reader, &mut got) {
+                    errors += 1;
+                    first_error
+                        .get_or_insert_with(|| format!("record {}: {e}", rec.event_record_id));
+                }
+                for mut ev in got {
+                    ev.record_id = ev.record_id.or(Some(rec.event_record_id));
+                    emit(&ev, obs, on_record);
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    if errors > 0 {
+        obs.note(format!(
+            "{errors} corrupt EVTX chunk(s) or record(s) skipped (first: {})",
+            first_error.unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a `wevtutil qe /f:xml` export (events one after another, with or without a root element).
+pub fn read_event_xml(
+    input: &mut dyn Read,
+    obs: &mut FileObs,
+    on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
+) -> io::Result<()> {
+    let mut counting = CountingReader {
+        inner: input,
+        count: 0,
+    };
+    let buffered = io::BufReader::with_capacity(256 * 1024, &mut counting);
+    let mut reader = quick_xml::Reader::from_reader(buffered);
+    let mut xml = XmlEventParser::default();
+    let mut buf = Vec::new();
+    let mut got = Vec::new();
+    loop {
+        buf.clear();
+        let res = reader.read_event_into(&mut buf);
+        match res {
+            Ok(Event::Eof) => break,
+            Ok(event) => xml.handle(event, &mut got),
+            Err(e) => {
+                obs.note(format!(
+                    "malformed XML at offset {}: {e}; the rest of the file was not read",
+                    reader.error_position()
+                ));
+                break;
+            }
+        }
+        for ev in got.drain(..) {
+            emit(&ev, obs, on_record);
+        }
+    }
+    if xml.in_event {
+        obs.note("file ends inside an <Event> element (truncated export)".to_string());
+    }
+    obs.bytes = reader.buffer_position();
+    Ok(())
+}
+
+struct CountingReader<'a> {
+    inner: &'a mut dyn Read,
+    count: u64,
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Streaming XML → [`EventRecord`] builder, shared by EVTX and wevtutil exports.
+#[derive(Default)]
+struct XmlEventParser {
+    path: Vec<String>,
+    cur: EventRecord,
+    text: String,
+    data_name: Option<String>,
+    in_event: bool,
+    /// Per open element: whether it had child elements (UserData leaves are the childless ones).
+    had_child: Vec<bool>,
+}
+
+fn local(name: &str) -> &str {
+    match name.rfind(':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+fn attr(e: &BytesStart<'_>, key: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| local(a.key.as_ref()) == key)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
+impl XmlEventParser {
+    fn feed_str(
+        &mut self,
+        reader: &mut quick_xml::Reader<&[u8]>,
+        out: &mut Vec<EventRecord>,
+    ) -> quick_xml::Result<()> {
+        loop {
+            match reader.read_event()? {
+                Event::Eof => return Ok(()),
+                ev => self.handle(ev, out),
+            }
+        }
+    }
+
+    fn parent(&self) -> &str {
+        let n = self.path.len();
+        if n >= 2 { &self.path[n - 2] } else { "" }
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>) {
+        let name = local(e.name().as_ref()).to_string();
+        if let Some(h) = self.had_child.last_mut() {
+            *h = true;
+        }
+        if name == "Event" {
+            self.cur = EventRecord::default();
+            self.in_event = true;
+        }
+        match name.as_str() {
+            "Provider" if self.in_event => {
+                if let Some(n) = attr(e, "Name").or_else(|| attr(e, "EventSourceName")) {
+                    self.cur.provider = n;
+                }
+            }
+            "TimeCreated" => {
+                if let Some(t) = attr(e, "SystemTime") {
+                    self.cur.time = Timestamp::parse(&t);
+                }
+            }
+            "Data" => self.data_name = attr(e, "Name"),
+            _ => {}
+        }
+        self.path.push(name);
+        self.had_child.push(false);
+        self.text.clear();
+    }
+
+    fn end(&mut self, out: &mut Vec<EventRecord>) {
+        let Some(name) = self.path.last().cloned() else {
+            return;
+        };
+        let had_child = self.had_child.last().copied().unwrap_or(false);
+        let parent = self.parent().to_string();
+        let text = std::mem::take(&mut self.text);
+        if self.in_event {
+            match (parent.as_str(), name.as_str()) {
+                ("System", "EventID") => self.cur.event_id = text.trim().parse().ok(),
+                ("System", "Level") => self.cur.level = text.trim().parse().ok(),
+                ("System", "EventRecordID") => self.cur.record_id = text.trim().parse().ok(),
+                ("System", "Channel") => self.cur.channel = text,
+                ("System", "Computer") => self.cur.computer = text,
+                ("EventData", "Data") => self.cur.data.push((self.data_name.take(), text)),
+                ("RenderingInfo", "Message") => self.cur.message = Some(text),
+                (_, "Event") => {
+                    out.push(std::mem::take(&mut self.cur));
+                    self.in_event = false;
+                }
+                _ => {
+                    if !had_child && self.path.iter().any(|p| p == "UserData") && name != "UserData"
+                    {
+                        self.cur.data.push((Some(name.clone()), text));
+                    }
+                }
+            }
+        }
+        self.path.pop();
+        self.had_child.pop();
+    }
+
+    fn handle(&mut self, event: Event<'_>, out: &mut Vec<EventRecord>) {
+        match event {
+            Event::Start(e) => self.start(&e),
+            Event::Empty(e) => {
+                self.start(&e);
+                self.end(out);
+            }
+            Event::End(_) => self.end(out),
+            Event::Text(t) => self.text.push_str(&t.xml10_content()),
+            Event::CData(t) => self.text.push_str(&t),
+            Event::GeneralRef(r) => match r.resolve_char_ref() {
+                Ok(Some(c)) => self.text.push(c),
+                _ => self.text.push_str(match &*r {
+                    "lt" => "<",
+                    "gt" => ">",
+                    "amp" => "&",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    _ => "",
+                }),
+            },
+            _ => {}
+        }
+    }
+}
+
+/// Reads evtx_dump JSON: one object per line, or `Record N` lines each followed by pretty JSON.
+pub fn read_event_json(
+    input: &mut dyn Read,
+    opts: &ReadOptions,
+    obs: &mut FileObs,
+    on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
+) -> io::Result<()> {
+    let mut pending = String::new();
+    let mut line_no = 0u64;
+    let mut bad = BadJson::default();
+    let mut flush = |pending: &mut String, at_line: u64, obs: &mut FileObs, bad: &mut BadJson| {
+        if pending.trim().is_empty() {
+            pending.clear();
+            return;
+        }
+        match serde_json::from_str::<serde_json::Value>(pending) {
+            Ok(v) => {
+                if let Some(ev) = event_from_json(&v) {
+                    emit(&ev, obs, on_record);
+                }
+            }
+            Err(e) => bad.hit(format!("line {at_line}: {e}")),
+        }
+        pending.clear();
+    };
+    let mut block_start = 1u64;
+    let tail = for_each_chunk(input, opts.max_line, |chunk| match chunk {
+        Chunk::LongLine { offset, len, .. } => {
+            line_no += 1;
+            obs.note_long_line(line_no, offset, len);
+        }
+        Chunk::Lines { text, .. } => {
+            for (a, b) in line_ranges(text) {
+                line_no += 1;
+                let line = String::from_utf8_lossy(&text[a..b]);
+                let t = line.trim();
+                if t.starts_with("Record ") && t[7..].trim().chars().all(|c| c.is_ascii_digit()) {
+                    flush(&mut pending, block_start, obs, &mut bad);
+                    block_start = line_no + 1;
+                    continue;
+                }
+                if pending.is_empty() && t.starts_with('{') && t.ends_with('}') {
+                    // JSON lines: try the line on its own first.
+                    pending.push_str(t);
+                    flush(&mut pending, line_no, obs, &mut bad);
+                    block_start = line_no + 1;
+                    continue;
+                }
+                if pending.is_empty() {
+                    block_start = line_no;
+                }
+                if pending.len() + t.len() > opts.max_line {
+                    bad.hit(format!(
+                        "line {block_start}: JSON object over {} bytes",
+                        opts.max_line
+                    ));
+                    pending.clear();
+                    continue;
+                }
+                pending.push_str(&line);
+                pending.push('\n');
+            }
+        }
+    });
+    flush(&mut pending, block_start, obs, &mut bad);
+    if bad.count > 0 {
+        obs.note(format!(
+            "{} JSON record(s) could not be parsed (first: {})",
+            bad.count,
+            bad.first.unwrap_or_default()
+        ));
+    }
+    let tail = tail?;
+    obs.bytes = tail.bytes;
+    Ok(())
+}
+
+#[derive(Default)]
+struct BadJson {
+    count: u64,
+    first: Option<String>,
+}
+
+impl BadJson {
+    fn hit(&mut self, what: String) {
+        self.count += 1;
+        self.first.get_or_insert(what);
+    }
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Object(o) => o.get("#text").map(json_text).unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+fn json_u64(v: &serde_json::Value) -> Option<u64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        serde_json::Value::Object(o) => o.get("#text").and_then(json_u64),
+        _ => None,
+    }
+}
+
+/// Converts the evtx crate / evtx_dump JSON shape (`{"Event": {"System": .., "EventData": ..}}`)
+/// to an [`EventRecord`]. Flat exports (top-level `Channel`, `EventID`, ...) are accepted too.
+pub fn event_from_json(v: &serde_json::Value) -> Option<EventRecord> {
+    let root = v.get("Event").unwrap_or(v);
+    let obj = root.as_object()?;
+    let mut ev = EventRecord::default();
+    if let Some(sys) = obj.get("System").and_then(|s| s.as_object()) {
+        if let Some(p) = sys.get("Provider") {
+            let attrs = p.get("#attributes").unwrap_or(p);
+            ev.provider = attrs
+                .get("Name")
+                .or_else(|| attrs.get("EventSourceName"))
+                .map(json_text)
+                .unwrap_or_default();
+        }
+        ev.event_id = sys.get("EventID").and_then(json_u64).map(|v| v as u32);
+        ev.level = sys.get("Level").and_then(json_u64).map(|v| v as u8);
+        ev.record_id = sys.get("EventRecordID").and_then(json_u64);
+        ev.channel = sys.get("Channel").map(json_text).unwrap_or_default();
+        ev.computer = sys.get("Computer").map(json_text).unwrap_or_default();
+        if let Some(tc) = sys.get("TimeCreated") {
+            let attrs = tc.get("#attributes").unwrap_or(tc);
+            ev.time = attrs
+                .get("SystemTime")
+                .and_then(|s| Timestamp::parse(&json_text(s)));
+        }
+        if let Some(ed) = obj.get("EventData") {
+            push_event_data(ed, &mut ev.data);
+        }
+        if let Some(ud) = obj.get("UserData") {
+            flatten_leaves(None, ud, &mut ev.data);
+        }
+        if let Some(m) = obj.get("RenderingInfo").and_then(|r| r.get("Message")) {
+            ev.message = Some(json_text(m));
+        }
+        return Some(ev);
+    }
+    // Flat form (NXLog and similar): well-known keys, everything else is event data.
+    let mut any = false;
+    for (k, val) in obj {
+        let text = json_text(val);
+        match k.as_str() {
+            "Channel" => ev.channel = text,
+            "EventID" | "EventId" => ev.event_id = json_u64(val).map(|v| v as u32),
+            "Level" => ev.level = json_u64(val).map(|v| v as u8),
+            "SourceName" | "ProviderName" | "Provider" | "Provider_Name" => ev.provider = text,
+            "Hostname" | "Computer" => ev.computer = text,
+            "RecordNumber" | "EventRecordID" => ev.record_id = json_u64(val),
+            "TimeCreated" | "EventTime" | "@timestamp" => ev.time = Timestamp::parse(&text),
+            "Message" => ev.message = Some(text),
+            _ => {
+                ev.data.push((Some(k.clone()), text));
+                continue;
+            }
+        }
+        any = true;
+    }
+    any.then_some(ev)
+}
+
+fn push_event_data(ed: &serde_json::Value, out: &mut Vec<(Option<String>, String)>) {
+    let Some(obj) = ed.as_object() else {
+        return;
+    };
+    for (k, v) in obj {
+        match k.as_str() {
+            "#attributes" | "Binary" => {}
+            "Data" => match v {
+                serde_json::Value::Array(items) => {
+                    for it in items {
+                        let name = it
+                            .get("#attributes")
+                            .and_then(|a| a.get("Name"))
+                            .map(json_text);
+                        out.push((name, json_text(it)));
+                    }
+                }
+                serde_json::Value::Object(o) => match o.get("#text") {
+                    Some(serde_json::Value::Array(items)) => {
+                        out.extend(items.iter().map(|i| (None, json_text(i))));
+                    }
+                    Some(t) => out.push((None, json_text(t))),
+                    None => {}
+                },
+                other => out.push((None, json_text(other))),
+            },
+            _ => out.push((Some(k.clone()), json_text(v))),
+        }
+    }
+}
+
+fn flatten_leaves(
+    name: Option<&str>,
+    v: &serde_json::Value,
+    out: &mut Vec<(Option<String>, String)>,
+) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, val) in o {
+                if k != "#attributes" {
+                    flatten_leaves(Some(k), val, out);
+                }
+            }
+        }
+        other => out.push((name.map(str::to_string), json_text(other))),
+    }
+}
+
+/// Fills a seekable buffer from a reader: in memory up to `mem_limit` bytes, else a temporary
+/// file outside every source (the system temp folder), deleted when dropped.
+pub fn spool(input: &mut dyn Read, mem_limit: usize) -> io::Result<Box<dyn ReadSeek>> {
+    let mut mem = Vec::new();
+    let n = input.take(mem_limit as u64 + 1).read_to_end(&mut mem)?;
+    if n <= mem_limit {
+        return Ok(Box::new(io::Cursor::new(mem)));
+    }
+    let mut tmp = tempfile::tempfile()?;
+    io::Write::write_all(&mut tmp, &mem)?;
+    drop(mem);
+    io::copy(input, &mut tmp)?;
+    tmp.seek(io::SeekFrom::Start(0))?;
+    Ok(Box::new(tmp))
+}
+
+/// Parses `wevtutil`-style XML held in memory (tests, small exports).
+pub fn events_from_xml_str(xml: &str) -> Vec<EventRecord> {
+    let mut p = XmlEventParser::default();
+    let mut out = Vec::new();
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let _ = p.feed_str(&mut reader, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UM_XML: &str = r#"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='MSExchange Unified Messaging'/><EventID Qualifiers='49152'>1040</EventID><Level>2</Level><Task>1</Task><Keywords>0x80000000000000</Keywords><TimeCreated SystemTime='2021-03-03T07:12:01.123456700Z'/><EventRecordID>4711</EventRecordID><Channel>Application</Channel><Computer>EX01.contoso.local</Computer><Security/></System><EventData><Data>UMWorkerProcess</Data><Data>System.InvalidCastException: Unable to cast object &amp; more &lt;x&gt;</Data></EventData><RenderingInfo Culture='en-US'><Message>An unhandled exception: System.InvalidCastException</Message></RenderingInfo></Event>"#;
+
+    #[test]
+    fn xml_event_fields() {
+        let evs = events_from_xml_str(&format!("<Events>{UM_XML}{UM_XML}</Events>"));
+        assert_eq!(evs.len(), 2);
+        let e = &evs[0];
+        assert_eq!(e.provider, "MSExchange Unified Messaging");
+        assert_eq!(e.event_id, Some(1040));
+        assert_eq!(e.level, Some(2));
+        assert_eq!(e.record_id, Some(4711));
+        assert_eq!(e.channel, "Application");
+        assert_eq!(e.computer, "EX01.contoso.local");
+        assert_eq!(e.time.unwrap().to_string(), "2021-03-03T07:12:01.123Z");
+        assert_eq!(
+            e.data[1].1,
+            "System.InvalidCastException: Unable to cast object & more <x>"
+        );
+        assert_eq!(e.data[0].0, None);
+        assert!(e.message.as_deref().unwrap().contains("InvalidCast"));
+    }
+
+    #[test]
+    fn json_shapes() {
+        let v: serde_json::Value = serde_json::from_str(r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"MSExchange Unified Messaging"}},"EventID":{"#attributes":{"Qualifiers":49152},"#text":1040},"Level":2,"EventRecordID":9,"Channel":"Application","Computer":"EX01","TimeCreated":{"#attributes":{"SystemTime":"2021-03-03T07:12:01.000000Z"}}},"EventData":{"Data":{"#text":["a","System.InvalidCastException"]}}}}"##).unwrap();
+        let e = event_from_json(&v).unwrap();
+        assert_eq!(e.event_id, Some(1040));
+        assert_eq!(e.level, Some(2));
+        assert_eq!(
+            e.data,
+            vec![
+                (None, "a".to_string()),
+                (None, "System.InvalidCastException".to_string())
+            ]
+        );
+        let named: serde_json::Value = serde_json::from_str(r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"X"}},"EventID":4688,"Channel":"Security"},"EventData":{"NewProcessName":"C:\\w.exe","SubjectUserSid":"S-1-5-18"}}}"##).unwrap();
+        let e = event_from_json(&named).unwrap();
+        assert_eq!(
+            e.data[0],
+            (Some("NewProcessName".into()), "C:\\w.exe".into())
+        );
+        let flat: serde_json::Value = serde_json::from_str(r##"{"Channel":"Application","EventID":1040,"SourceName":"MSExchange Unified Messaging","Hostname":"EX01","Level":2,"Data1":"x"}"##).unwrap();
+        let e = event_from_json(&flat).unwrap();
+        assert_eq!(e.provider, "MSExchange Unified Messaging");
+        assert_eq!(e.data, vec![(Some("Data1".into()), "x".into())]);
+    }
+}
