@@ -49,11 +49,7 @@ pub struct SourceResult {
 }
 
 impl SourceResult {
-    pub fn new(
-        src: &Source,
-        layout: &SourceLayout,
-        listing_findings: Vec<Finding>,
-    ) -> SourceResult {
+    pub fn new(src: &Source, layout: &SourceLayout, listing_findings: Vec<Finding>) -> SourceResult {
         SourceResult {
             label: src.label.clone(),
             name: src.name(),
@@ -69,13 +65,7 @@ impl SourceResult {
         }
     }
 
-    pub fn add_file(
-        &mut self,
-        _entry: &Entry,
-        family: Option<Family>,
-        obs: Option<FileObs>,
-        findings: Vec<Finding>,
-    ) {
+    pub fn add_file(&mut self, _entry: &Entry, family: Option<Family>, obs: Option<FileObs>, findings: Vec<Finding>) {
         self.findings.extend(findings);
         let Some(obs) = obs else { return };
         self.files_read += 1;
@@ -87,10 +77,7 @@ impl SourceResult {
             *self.builds.entry(b.clone()).or_insert(0) += 1;
         }
         if let Some(f) = family {
-            self.families
-                .entry(f)
-                .or_default()
-                .add_file(obs.bytes, &obs.time);
+            self.families.entry(f).or_default().add_file(obs.bytes, &obs.time);
         }
     }
 
@@ -181,16 +168,7 @@ pub fn finish(sources: Vec<SourceResult>, since: Timestamp) -> (Vec<Finding>, Ve
             f.host = host.clone();
             f.assign_id();
         }
-        let summary = summarize(
-            &host,
-            summary_sources,
-            installs,
-            builds,
-            &families,
-            &findings,
-            files_read,
-            bytes_read,
-        );
+        let summary = summarize(&host, summary_sources, installs, builds, &families, &findings, files_read, bytes_read);
         hosts.push(summary);
         all.extend(findings);
     }
@@ -221,28 +199,17 @@ pub fn sort_findings(findings: &mut [Finding]) {
 /// looks for them then); alone they are reported one step lower.
 fn adjust_file_severities(findings: &mut [Finding]) {
     let file_rules = [RULE_LSASS_DUMP.id, RULE_ARCHIVE.id];
-    let other = findings.iter().any(|f| {
-        f.category.is_activity()
-            && f.severity >= Severity::High
-            && !file_rules.contains(&f.rule_id.as_str())
-    });
+    let other = findings
+        .iter()
+        .any(|f| f.category.is_activity() && f.severity >= Severity::High && !file_rules.contains(&f.rule_id.as_str()));
     for f in findings.iter_mut() {
         if f.rule_id == RULE_LSASS_DUMP.id {
-            f.severity = if other {
-                Severity::High
-            } else {
-                Severity::Medium
-            };
+            f.severity = if other { Severity::High } else { Severity::Medium };
         } else if f.rule_id == RULE_ARCHIVE.id {
-            f.severity = if other {
-                Severity::Medium
-            } else {
-                Severity::Low
-            };
+            f.severity = if other { Severity::Medium } else { Severity::Low };
         }
         if file_rules.contains(&f.rule_id.as_str()) {
-            f.extra
-                .insert("other_evidence_on_host".into(), other.into());
+            f.extra.insert("other_evidence_on_host".into(), other.into());
         }
     }
 }
@@ -252,8 +219,7 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
     let activity = || findings.iter().filter(|f| f.category.is_activity());
     if activity().any(|f| {
         f.severity == Severity::Critical
-            || (f.severity >= Severity::High
-                && matches!(f.category, Category::Webshell | Category::PostExploitation))
+            || (f.severity >= Severity::High && matches!(f.category, Category::Webshell | Category::PostExploitation))
     }) {
         return Verdict::Compromised;
     }
@@ -263,10 +229,7 @@ pub fn verdict(findings: &[Finding]) -> Verdict {
     if findings.iter().any(|f| {
         f.category == Category::Coverage
             && f.severity >= Severity::Medium
-            && matches!(
-                f.rule_id.as_str(),
-                "EXS-COV-FAMILY-MISSING" | "EXS-COV-LATE-START" | "EXS-COV-NO-EXCHANGE"
-            )
+            && matches!(f.rule_id.as_str(), "EXS-COV-FAMILY-MISSING" | "EXS-COV-LATE-START" | "EXS-COV-NO-EXCHANGE")
     }) {
         return Verdict::CannotTell;
     }
@@ -299,21 +262,10 @@ fn summarize(
         }
     }
     let required = Family::required();
-    let mut inventory: Vec<(String, FamilyInventory)> = required
-        .iter()
-        .filter_map(|f| families.get(f).map(|inv| (f.label(), inv.clone())))
-        .collect();
-    inventory.extend(
-        families
-            .iter()
-            .filter(|(f, _)| !required.contains(f))
-            .map(|(f, inv)| (f.label(), inv.clone())),
-    );
-    let missing = required
-        .iter()
-        .filter(|f| !families.contains_key(f))
-        .map(|f| f.label())
-        .collect();
+    let mut inventory: Vec<(String, FamilyInventory)> =
+        required.iter().filter_map(|f| families.get(f).map(|inv| (f.label(), inv.clone()))).collect();
+    inventory.extend(families.iter().filter(|(f, _)| !required.contains(f)).map(|(f, inv)| (f.label(), inv.clone())));
+    let missing = required.iter().filter(|f| !families.contains_key(f)).map(|f| f.label()).collect();
     let blind_spots = findings
         .iter()
         .filter(|f| f.category == Category::Coverage && f.severity >= Severity::Medium)

@@ -9,9 +9,7 @@ use crate::inventory::{Family, HTTPPROXY_PROTOCOLS, RULE_FILE};
 use crate::model::{ArtifactKind, Finding, RuleMeta, Severity};
 use crate::read::{self, Bom, Dialect, FileObs, Format, ReadOptions, SNIFF_LEN, events};
 use crate::record::Record;
-use crate::source::{
-    Entry, ExchangeInstall, Locator, Source, SourceError, SourceLayout, ZipLimits, read_up_to,
-};
+use crate::source::{Entry, ExchangeInstall, Locator, Source, SourceError, SourceLayout, ZipLimits, read_up_to};
 use crate::time::Timestamp;
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
@@ -119,10 +117,9 @@ struct FileResult {
 
 /// Extensions never sniffed as logs outside log folders (binaries, media, databases).
 const SKIP_EXT: &[&str] = &[
-    "dll", "exe", "sys", "mui", "cab", "msi", "msp", "png", "jpg", "jpeg", "gif", "ico", "ttf",
-    "eot", "woff", "woff2", "pdb", "lzx", "edb", "chk", "jrs", "jfm", "dat", "bin", "pf", "mdb",
-    "dmp", "zip", "7z", "rar", "gz", "cat", "node", "wim", "vhd", "vhdx", "iso", "pst", "ost",
-    "otf", "svg", "mp3", "mp4", "wav", "etl", "pyc",
+    "dll", "exe", "sys", "mui", "cab", "msi", "msp", "png", "jpg", "jpeg", "gif", "ico", "ttf", "eot", "woff", "woff2",
+    "pdb", "lzx", "edb", "chk", "jrs", "jfm", "dat", "bin", "pf", "mdb", "dmp", "zip", "7z", "rar", "gz", "cat",
+    "node", "wim", "vhd", "vhdx", "iso", "pst", "ost", "otf", "svg", "mp3", "mp4", "wav", "etl", "pyc",
 ];
 
 /// A configured scanner: detectors and their per-kind prefilters, built once.
@@ -156,30 +153,16 @@ impl Engine {
         let plans = kinds
             .iter()
             .map(|&kind| {
-                let ids: Vec<usize> = (0..detectors.len())
-                    .filter(|&i| detectors[i].kinds().contains(&kind))
-                    .collect();
+                let ids: Vec<usize> = (0..detectors.len()).filter(|&i| detectors[i].kinds().contains(&kind)).collect();
                 // One detector that needs every record disables the prefilter for the kind.
                 let needs_all = ids.iter().any(|&i| detectors[i].anchors().is_empty());
                 let prefilter = if needs_all || ids.is_empty() {
                     None
                 } else {
-                    let lits: Vec<&str> = ids
-                        .iter()
-                        .flat_map(|&i| detectors[i].anchors().iter().copied())
-                        .collect();
-                    AhoCorasick::builder()
-                        .ascii_case_insensitive(true)
-                        .build(lits)
-                        .ok()
+                    let lits: Vec<&str> = ids.iter().flat_map(|&i| detectors[i].anchors().iter().copied()).collect();
+                    AhoCorasick::builder().ascii_case_insensitive(true).build(lits).ok()
                 };
-                (
-                    kind,
-                    KindPlan {
-                        detectors: ids,
-                        prefilter,
-                    },
-                )
+                (kind, KindPlan { detectors: ids, prefilter })
             })
             .collect();
         Engine { detectors, plans }
@@ -192,33 +175,19 @@ impl Engine {
     /// Scans the given sources. Fails only when a source itself cannot be opened.
     pub fn scan(&self, paths: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, SourceError> {
         let started = std::time::Instant::now();
-        let sources: Vec<Source> = paths
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Source::open(i, p, opts.zip))
-            .collect::<Result<_, _>>()?;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(opts.threads.unwrap_or(0))
-            .build();
+        let sources: Vec<Source> =
+            paths.iter().enumerate().map(|(i, p)| Source::open(i, p, opts.zip)).collect::<Result<_, _>>()?;
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.threads.unwrap_or(0)).build();
         let run = || self.scan_sources(&sources, opts);
         let (findings, hosts, mut stats) = match pool {
             Ok(pool) => pool.install(run),
             Err(_) => run(),
         };
         stats.elapsed = started.elapsed();
-        Ok(ScanReport {
-            findings,
-            hosts,
-            sources,
-            stats,
-        })
+        Ok(ScanReport { findings, hosts, sources, stats })
     }
 
-    fn scan_sources(
-        &self,
-        sources: &[Source],
-        opts: &ScanOptions,
-    ) -> (Vec<Finding>, Vec<HostSummary>, ScanStats) {
+    fn scan_sources(&self, sources: &[Source], opts: &ScanOptions) -> (Vec<Finding>, Vec<HostSummary>, ScanStats) {
         let mut stats = ScanStats::default();
         let mut layouts = Vec::new();
         let mut artifacts = Vec::new();
@@ -243,12 +212,8 @@ impl Engine {
             layouts.push(layout);
         }
         if let Some(p) = &opts.progress {
-            p.files_total
-                .store(artifacts.len() as u64, Ordering::Relaxed);
-            p.bytes_total.store(
-                artifacts.iter().map(|a| a.entry.size).sum(),
-                Ordering::Relaxed,
-            );
+            p.files_total.store(artifacts.len() as u64, Ordering::Relaxed);
+            p.bytes_total.store(artifacts.iter().map(|a| a.entry.size).sum(), Ordering::Relaxed);
         }
         let results: Vec<FileResult> = artifacts
             .par_iter()
@@ -295,12 +260,7 @@ impl Engine {
             if a.class.is_log_folder() {
                 let mut obs = FileObs::new("empty");
                 obs.note("empty file (0 bytes)".into());
-                res.findings.push(problem_finding(
-                    src.index,
-                    &a.entry.rel_path,
-                    kind_of_class(&a.class),
-                    &obs,
-                ));
+                res.findings.push(problem_finding(src.index, &a.entry.rel_path, kind_of_class(&a.class), &obs));
                 res.family = family_of(a, kind_of_class(&a.class), &obs);
                 res.obs = Some(obs);
             }
@@ -314,8 +274,7 @@ impl Engine {
                 let mut obs = FileObs::new("file");
                 obs.note(format!("unreadable: {e}"));
                 let kind = kind_of_class(&a.class);
-                res.findings
-                    .push(problem_finding(src.index, &a.entry.rel_path, kind, &obs));
+                res.findings.push(problem_finding(src.index, &a.entry.rel_path, kind, &obs));
                 if a.class.is_log_folder() {
                     res.family = family_of(a, kind, &obs);
                 }
@@ -328,11 +287,11 @@ impl Engine {
             let mut ev_findings = Vec::new();
             let ctx = self.ctx(src, a, ArtifactKind::Evtx);
             let plan = self.plan(ArtifactKind::Evtx);
-            let mut on =
-                |rec: &Record<'_>, _: &mut FileObs| self.run(plan, &ctx, rec, &mut ev_findings);
+            let mut on = |rec: &Record<'_>, _: &mut FileObs| self.run(plan, &ctx, rec, &mut ev_findings);
             let r: std::io::Result<()> = match &a.entry.locator {
-                Locator::Fs(p) => crate::source::open_read_only(p)
-                    .and_then(|mut f| events::read_evtx(&mut f, &mut obs, &mut on)),
+                Locator::Fs(p) => {
+                    crate::source::open_read_only(p).and_then(|mut f| events::read_evtx(&mut f, &mut obs, &mut on))
+                }
                 Locator::Zip(_) => src
                     .with_reader(&a.entry, |r| {
                         let mut spooled = events::spool(r, opts.read.evtx_mem_limit)?;
@@ -371,13 +330,7 @@ impl Engine {
         }
     }
 
-    fn run(
-        &self,
-        plan: Option<&KindPlan>,
-        ctx: &FileCtx<'_>,
-        rec: &Record<'_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn run(&self, plan: Option<&KindPlan>, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
         if let Some(p) = plan {
             for &i in &p.detectors {
                 self.detectors[i].check(ctx, rec, out);
@@ -420,40 +373,24 @@ impl Engine {
         // Path class and content together decide the reader.
         let (format, kind) = match (&a.class, sniffed) {
             (_, Format::Evtx) => return (ArtifactKind::Evtx, FileObs::new("EVTX"), findings, true),
-            (
-                PathClass::HttpProxy { .. },
-                Format::Delimited(Dialect::ExchangeCsv, _) | Format::PlainText,
-            ) => (
-                Format::Delimited(Dialect::ExchangeCsv, ArtifactKind::Httpproxy),
-                ArtifactKind::Httpproxy,
-            ),
-            (
-                PathClass::EcpServer,
-                Format::Delimited(Dialect::ExchangeCsv, _) | Format::PlainText,
-            ) => (
-                Format::Delimited(Dialect::ExchangeCsv, ArtifactKind::EcpServer),
-                ArtifactKind::EcpServer,
-            ),
-            (
-                PathClass::OabGenerator,
-                Format::Delimited(Dialect::ExchangeCsv, _) | Format::PlainText,
-            ) => (
-                Format::Delimited(Dialect::ExchangeCsv, ArtifactKind::OabGenerator),
-                ArtifactKind::OabGenerator,
-            ),
-            (PathClass::Iis { .. }, Format::Delimited(Dialect::W3c, _) | Format::PlainText) => (
-                Format::Delimited(Dialect::W3c, ArtifactKind::IisW3c),
-                ArtifactKind::IisW3c,
-            ),
+            (PathClass::HttpProxy { .. }, Format::Delimited(Dialect::ExchangeCsv, _) | Format::PlainText) => {
+                (Format::Delimited(Dialect::ExchangeCsv, ArtifactKind::Httpproxy), ArtifactKind::Httpproxy)
+            }
+            (PathClass::EcpServer, Format::Delimited(Dialect::ExchangeCsv, _) | Format::PlainText) => {
+                (Format::Delimited(Dialect::ExchangeCsv, ArtifactKind::EcpServer), ArtifactKind::EcpServer)
+            }
+            (PathClass::OabGenerator, Format::Delimited(Dialect::ExchangeCsv, _) | Format::PlainText) => {
+                (Format::Delimited(Dialect::ExchangeCsv, ArtifactKind::OabGenerator), ArtifactKind::OabGenerator)
+            }
+            (PathClass::Iis { .. }, Format::Delimited(Dialect::W3c, _) | Format::PlainText) => {
+                (Format::Delimited(Dialect::W3c, ArtifactKind::IisW3c), ArtifactKind::IisW3c)
+            }
             (_, f @ Format::Delimited(_, k)) => (f, k),
             (_, Format::EventXml) => (Format::EventXml, ArtifactKind::EventExport),
             (_, Format::EventJson) => (Format::EventJson, ArtifactKind::EventExport),
             (class, Format::Binary) if class.is_log_folder() => {
                 let mut obs = FileObs::new("binary");
-                obs.note(
-                    "binary content (NUL or control bytes) where a log was expected; not read"
-                        .into(),
-                );
+                obs.note("binary content (NUL or control bytes) where a log was expected; not read".into());
                 return (kind_of_class(class), obs, findings, false);
             }
             (class, f) => {
@@ -469,11 +406,7 @@ impl Engine {
             Bom::Utf16Le | Bom::Utf16Be => {
                 obs.note(format!(
                     "{} with a byte-order mark; transcoded to UTF-8 and read in full",
-                    if bom == Bom::Utf16Le {
-                        "UTF-16LE"
-                    } else {
-                        "UTF-16BE"
-                    }
+                    if bom == Bom::Utf16Le { "UTF-16LE" } else { "UTF-16BE" }
                 ));
                 obs.info_only = true;
             }
@@ -509,14 +442,12 @@ impl Engine {
                     },
                 )
             }
-            Format::EventXml => events::read_event_xml(&mut text, &mut obs, &mut |rec, _| {
+            Format::EventXml => {
+                events::read_event_xml(&mut text, &mut obs, &mut |rec, _| self.run(plan, &ctx, rec, &mut findings))
+            }
+            Format::EventJson => events::read_event_json(&mut text, &opts.read, &mut obs, &mut |rec, _| {
                 self.run(plan, &ctx, rec, &mut findings)
             }),
-            Format::EventJson => {
-                events::read_event_json(&mut text, &opts.read, &mut obs, &mut |rec, _| {
-                    self.run(plan, &ctx, rec, &mut findings)
-                })
-            }
             _ => Ok(()),
         };
         if let Err(e) = result {
@@ -553,26 +484,15 @@ fn file_finding(src: &Source, a: &Artifact, rule: &RuleMeta) -> Finding {
             f = f.with_extra("hash_error", e.to_string());
         }
     }
-    let when = a
-        .entry
-        .mtime
-        .map(|t| format!(", modified {t}"))
-        .unwrap_or_default();
-    f.with_evidence(&format!(
-        "{} ({} bytes{when})",
-        a.entry.rel_path, a.entry.size
-    ))
-    .with_extra("size", a.entry.size)
+    let when = a.entry.mtime.map(|t| format!(", modified {t}")).unwrap_or_default();
+    f.with_evidence(&format!("{} ({} bytes{when})", a.entry.rel_path, a.entry.size)).with_extra("size", a.entry.size)
 }
 
 /// The coverage finding for a file that was not read in full.
 fn problem_finding(source: usize, path: &str, kind: ArtifactKind, obs: &FileObs) -> Finding {
     let reasons = obs.reasons();
     let mut f = Finding::new(&RULE_FILE, kind, path)
-        .titled(format!(
-            "{path} not read in full: {}",
-            reasons.first().cloned().unwrap_or_default()
-        ))
+        .titled(format!("{path} not read in full: {}", reasons.first().cloned().unwrap_or_default()))
         .with_evidence(&reasons.join("; "))
         .with_extra("reasons", reasons);
     f.source = source;
@@ -599,20 +519,14 @@ fn family_of(a: &Artifact, kind: ArtifactKind, obs: &FileObs) -> Option<Family> 
                 PathClass::HttpProxy { protocol } => protocol.clone(),
                 _ => {
                     let p = crate::source::layout::normalize_component(parent);
-                    if HTTPPROXY_PROTOCOLS
-                        .iter()
-                        .any(|k| k.eq_ignore_ascii_case(&p))
-                    {
+                    if HTTPPROXY_PROTOCOLS.iter().any(|k| k.eq_ignore_ascii_case(&p)) {
                         p
                     } else {
                         obs.protocol.clone().unwrap_or_else(|| "(unknown)".into())
                     }
                 }
             };
-            let canonical = HTTPPROXY_PROTOCOLS
-                .iter()
-                .find(|k| k.eq_ignore_ascii_case(&proto))
-                .map(|s| s.to_string());
+            let canonical = HTTPPROXY_PROTOCOLS.iter().find(|k| k.eq_ignore_ascii_case(&proto)).map(|s| s.to_string());
             Some(Family::HttpProxy(canonical.unwrap_or(proto)))
         }
         ArtifactKind::EcpServer => Some(Family::EcpServer),
@@ -627,23 +541,17 @@ fn family_of(a: &Artifact, kind: ArtifactKind, obs: &FileObs) -> Option<Family> 
         }
         ArtifactKind::Evtx | ArtifactKind::EventExport => {
             let name = a.entry.rel_path.rsplit('/').next().unwrap_or("");
-            if obs
-                .channels
-                .keys()
-                .any(|c| c.eq_ignore_ascii_case("Application"))
+            if obs.channels.keys().any(|c| c.eq_ignore_ascii_case("Application"))
                 || (obs.channels.is_empty() && name.eq_ignore_ascii_case("Application.evtx"))
             {
                 Some(Family::ApplicationLog)
             } else {
-                obs.channels
-                    .iter()
-                    .max_by_key(|(_, n)| **n)
-                    .map(|(c, _)| Family::EventChannel(c.clone()))
+                obs.channels.iter().max_by_key(|(_, n)| **n).map(|(c, _)| Family::EventChannel(c.clone()))
             }
         }
-        ArtifactKind::ExchangeLog => Some(Family::ExchangeLog(
-            obs.log_type.clone().unwrap_or_else(|| "(unknown)".into()),
-        )),
+        ArtifactKind::ExchangeLog => {
+            Some(Family::ExchangeLog(obs.log_type.clone().unwrap_or_else(|| "(unknown)".into())))
+        }
         ArtifactKind::File => None,
     }
 }
@@ -656,11 +564,7 @@ fn is_w3svc(c: &str) -> bool {
 fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
     let lp = layout.logical(&entry.rel_path);
     let file_rule = files::file_rule(&lp);
-    let raw: Vec<&str> = entry
-        .rel_path
-        .split('/')
-        .filter(|c| !c.is_empty())
-        .collect();
+    let raw: Vec<&str> = entry.rel_path.split('/').filter(|c| !c.is_empty()).collect();
     let mut exchange: Option<&ExchangeInstall> = None;
     let mut class = PathClass::Sniff;
     if let Some((x, rest)) = layout.in_exchange(&entry.rel_path) {
@@ -669,9 +573,7 @@ fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
         let offset = raw.len() - rest.len();
         class = match rs.as_slice() {
             ["logging", "httpproxy", _, .., _] => PathClass::HttpProxy {
-                protocol: percent_encoding::percent_decode_str(raw[offset + 2])
-                    .decode_utf8_lossy()
-                    .into_owned(),
+                protocol: percent_encoding::percent_decode_str(raw[offset + 2]).decode_utf8_lossy().into_owned(),
             },
             ["logging", "ecp", "server", .., _] => PathClass::EcpServer,
             ["logging", "oabgeneratorlog", .., _] => PathClass::OabGenerator,
@@ -683,9 +585,7 @@ fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
         if let Some(i) = lower.iter().position(|c| is_w3svc(c))
             && i + 1 < lower.len()
         {
-            class = PathClass::Iis {
-                site: lower[i].to_ascii_uppercase(),
-            };
+            class = PathClass::Iis { site: lower[i].to_ascii_uppercase() };
         } else if lp.file_name().ends_with(".evtx") {
             class = PathClass::Evtx;
         } else if let Some((_, ext)) = lp.file_name().rsplit_once('.')
@@ -701,24 +601,16 @@ fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
             && lp.parts.len() > i + 3
         {
             class = PathClass::HttpProxy {
-                protocol: percent_encoding::percent_decode_str(
-                    raw[raw.len() - lp.parts.len() + i + 2],
-                )
-                .decode_utf8_lossy()
-                .into_owned(),
+                protocol: percent_encoding::percent_decode_str(raw[raw.len() - lp.parts.len() + i + 2])
+                    .decode_utf8_lossy()
+                    .into_owned(),
             };
         } else if lp.contains_seq(&["logging", "oabgeneratorlog"]).is_some() {
             class = PathClass::OabGenerator;
         }
     }
     let exchange_path = exchange.and_then(|x| x.windows_path.clone());
-    Artifact {
-        source,
-        entry,
-        class,
-        exchange_path,
-        file_rule,
-    }
+    Artifact { source, entry, class, exchange_path, file_rule }
 }
 
 /// For tests and tools: the rule ids of all built-in detections.

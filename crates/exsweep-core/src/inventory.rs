@@ -83,18 +83,8 @@ pub enum Family {
 }
 
 /// HttpProxy protocol folders whose age Test-ProxyLogon reports.
-pub const HTTPPROXY_PROTOCOLS: &[&str] = &[
-    "Autodiscover",
-    "Eas",
-    "Ecp",
-    "Ews",
-    "Mapi",
-    "Oab",
-    "Owa",
-    "OwaCalendar",
-    "PowerShell",
-    "RpcHttp",
-];
+pub const HTTPPROXY_PROTOCOLS: &[&str] =
+    &["Autodiscover", "Eas", "Ecp", "Ews", "Mapi", "Oab", "Owa", "OwaCalendar", "PowerShell", "RpcHttp"];
 
 impl Family {
     pub fn label(&self) -> String {
@@ -111,10 +101,7 @@ impl Family {
 
     /// The families every assessment needs, in report order.
     pub fn required() -> Vec<Family> {
-        let mut v: Vec<Family> = HTTPPROXY_PROTOCOLS
-            .iter()
-            .map(|p| Family::HttpProxy(p.to_string()))
-            .collect();
+        let mut v: Vec<Family> = HTTPPROXY_PROTOCOLS.iter().map(|p| Family::HttpProxy(p.to_string())).collect();
         v.push(Family::EcpServer);
         v.push(Family::OabGenerator);
         v.push(Family::Iis("W3SVC1".into()));
@@ -248,11 +235,7 @@ pub fn coverage_findings(
         let kind = fam.artifact_kind();
         match families.get(&fam) {
             None => {
-                let title = format!(
-                    "No {} logs: {} cannot be ruled out",
-                    fam.label(),
-                    fam.blind_spot()
-                );
+                let title = format!("No {} logs: {} cannot be ruled out", fam.label(), fam.blind_spot());
                 out.push(
                     Finding::new(&RULE_FAMILY_MISSING, kind, "")
                         .with_evidence(&format!("no {} files in the source", fam.label()))
@@ -315,20 +298,12 @@ mod tests {
     #[test]
     fn tracker_finds_gaps_over_a_day() {
         let mut t = TimeTracker::default();
-        for s in [
-            "2021-03-01T00:00:00Z",
-            "2021-03-01T12:00:00Z",
-            "2021-03-02T11:00:00Z",
-            "2021-03-05T00:00:00Z",
-        ] {
+        for s in ["2021-03-01T00:00:00Z", "2021-03-01T12:00:00Z", "2021-03-02T11:00:00Z", "2021-03-05T00:00:00Z"] {
             t.observe(ts(s));
         }
         assert_eq!(t.first(), Some(ts("2021-03-01T00:00:00Z")));
         assert_eq!(t.last(), Some(ts("2021-03-05T00:00:00Z")));
-        assert_eq!(
-            t.gaps(),
-            vec![(ts("2021-03-02T11:00:00Z"), ts("2021-03-05T00:00:00Z"))]
-        );
+        assert_eq!(t.gaps(), vec![(ts("2021-03-02T11:00:00Z"), ts("2021-03-05T00:00:00Z"))]);
         // Out-of-order input still merges.
         let mut u = TimeTracker::default();
         u.observe(ts("2021-03-05T00:00:00Z"));
@@ -349,25 +324,12 @@ mod tests {
         inv.finalize();
         fams.insert(Family::HttpProxy("Ecp".into()), inv);
         let f = coverage_findings(&fams, ts("2021-03-03"));
-        let late: Vec<_> = f
-            .iter()
-            .filter(|f| f.rule_id == "EXS-COV-LATE-START")
-            .collect();
+        let late: Vec<_> = f.iter().filter(|f| f.rule_id == "EXS-COV-LATE-START").collect();
         assert_eq!(late.len(), 1);
-        assert!(
-            late[0]
-                .title
-                .contains("HttpProxy/Ecp logs start 2021-03-10T00:00:00Z, after 2021-03-03")
-        );
+        assert!(late[0].title.contains("HttpProxy/Ecp logs start 2021-03-10T00:00:00Z, after 2021-03-03"));
         assert!(late[0].title.contains("cannot be ruled out"));
-        let missing = f
-            .iter()
-            .filter(|f| f.rule_id == "EXS-COV-FAMILY-MISSING")
-            .count();
+        let missing = f.iter().filter(|f| f.rule_id == "EXS-COV-FAMILY-MISSING").count();
         assert_eq!(missing, Family::required().len() - 1);
-        assert!(
-            f.iter().any(|f| f.title.contains("No OABGeneratorLog logs")
-                && f.title.contains("CVE-2021-26858"))
-        );
+        assert!(f.iter().any(|f| f.title.contains("No OABGeneratorLog logs") && f.title.contains("CVE-2021-26858")));
     }
 }

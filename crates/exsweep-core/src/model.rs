@@ -18,13 +18,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ];
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,9 +32,7 @@ impl Severity {
     }
 
     pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -75,13 +68,7 @@ impl Category {
 
     /// Categories that are evidence of attacker activity (as opposed to coverage or vulnerability).
     pub fn is_activity(self) -> bool {
-        matches!(
-            self,
-            Category::Exploitation
-                | Category::Webshell
-                | Category::PostExploitation
-                | Category::Ioc
-        )
+        matches!(self, Category::Exploitation | Category::Webshell | Category::PostExploitation | Category::Ioc)
     }
 }
 
@@ -208,11 +195,7 @@ impl Finding {
     /// Sets `id`: a stable hash of (rule, host, path, line, record, discriminator), identical across runs.
     pub fn assign_id(&mut self) {
         let mut h = Sha256::new();
-        for part in [
-            self.rule_id.as_str(),
-            self.host.as_str(),
-            self.path.as_str(),
-        ] {
+        for part in [self.rule_id.as_str(), self.host.as_str(), self.path.as_str()] {
             h.update(part.as_bytes());
             h.update([0]);
         }

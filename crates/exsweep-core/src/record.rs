@@ -58,11 +58,7 @@ impl Header {
             routing_hint: at("routinghint"),
             url_host: at("urlhost"),
         };
-        Header {
-            names,
-            lower,
-            known,
-        }
+        Header { names, lower, known }
     }
 
     /// Index of a column, matched case-insensitively.
@@ -118,13 +114,10 @@ impl EventRecord {
             self.channel,
             self.computer
         );
-        let text = self.message.clone().unwrap_or_else(|| {
-            self.data
-                .iter()
-                .map(|(_, v)| v.as_str())
-                .collect::<Vec<_>>()
-                .join(" | ")
-        });
+        let text = self
+            .message
+            .clone()
+            .unwrap_or_else(|| self.data.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" | "));
         s.push_str(" :: ");
         s.push_str(&text.replace(['\r', '\n'], " "));
         crate::model::truncate(&s, max).to_string()
@@ -135,11 +128,7 @@ impl EventRecord {
 #[derive(Clone, Copy, Debug)]
 pub enum Fields<'a> {
     /// A delimited text log: values are `text[span]`, named by `header`.
-    Columns {
-        header: &'a Header,
-        text: &'a str,
-        spans: &'a [(u32, u32)],
-    },
+    Columns { header: &'a Header, text: &'a str, spans: &'a [(u32, u32)] },
     /// A Windows event.
     Event(&'a EventRecord),
     /// A line without a usable header (plain text logs).
@@ -166,9 +155,7 @@ impl<'a> Record<'a> {
             Fields::Columns { header, .. } => self.col(header.index(name)),
             Fields::Event(ev) => match name {
                 _ if name.eq_ignore_ascii_case("Channel") => Some(ev.channel.as_str()),
-                _ if name.eq_ignore_ascii_case("Provider_Name")
-                    || name.eq_ignore_ascii_case("Provider") =>
-                {
+                _ if name.eq_ignore_ascii_case("Provider_Name") || name.eq_ignore_ascii_case("Provider") => {
                     Some(ev.provider.as_str())
                 }
                 _ if name.eq_ignore_ascii_case("Computer") => Some(ev.computer.as_str()),

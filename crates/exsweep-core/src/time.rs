@@ -15,10 +15,7 @@ impl Timestamp {
     pub fn from_parts(y: i16, mo: i8, d: i8, h: i8, mi: i8, s: i8, ms: i32) -> Option<Timestamp> {
         let date = jiff::civil::Date::new(y, mo, d).ok()?;
         let time = jiff::civil::Time::new(h, mi, s, ms.checked_mul(1_000_000)?).ok()?;
-        let ts = date
-            .to_datetime(time)
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .ok()?;
+        let ts = date.to_datetime(time).to_zoned(jiff::tz::TimeZone::UTC).ok()?;
         Some(Timestamp(ts.timestamp().as_millisecond()))
     }
 
@@ -68,9 +65,7 @@ impl Timestamp {
                 ms *= 10;
             }
         }
-        let base = Timestamp::from_parts(
-            y as i16, mo as i8, d as i8, h as i8, mi as i8, s as i8, ms as i32,
-        )?;
+        let base = Timestamp::from_parts(y as i16, mo as i8, d as i8, h as i8, mi as i8, s as i8, ms as i32)?;
         let rest = &t[i..];
         match rest {
             [] | [b'Z'] | [b'z'] => Some(base),
@@ -78,11 +73,7 @@ impl Timestamp {
                 let oh = digits(rest, 1, 2)? as i64;
                 let om = digits(rest, 4, 2)? as i64;
                 let off = (oh * 60 + om) * 60_000;
-                Some(Timestamp(if *sign == b'+' {
-                    base.0 - off
-                } else {
-                    base.0 + off
-                }))
+                Some(Timestamp(if *sign == b'+' { base.0 - off } else { base.0 + off }))
             }
             _ => None,
         }
@@ -157,24 +148,14 @@ mod tests {
         assert_eq!(b.to_string(), "2021-03-05T03:06:27Z");
         let c = Timestamp::parse("2021-03-03T06:49:42.1623456Z").unwrap();
         assert_eq!(c, a);
-        assert_eq!(
-            Timestamp::parse("2021-03-03").unwrap().to_string(),
-            "2021-03-03T00:00:00Z"
-        );
+        assert_eq!(Timestamp::parse("2021-03-03").unwrap().to_string(), "2021-03-03T00:00:00Z");
         let d = Timestamp::parse("2021-03-03T08:49:42.162+02:00").unwrap();
         assert_eq!(d, a);
     }
 
     #[test]
     fn rejects_garbage() {
-        for s in [
-            "",
-            "2021-13-01",
-            "2021-02-30 00:00:00",
-            "abcd-ef-gh",
-            "2021-03-03T25:00:00Z",
-            "2021-03-03X",
-        ] {
+        for s in ["", "2021-13-01", "2021-02-30 00:00:00", "abcd-ef-gh", "2021-03-03T25:00:00Z", "2021-03-03X"] {
             assert_eq!(Timestamp::parse(s), None, "{s}");
         }
     }
@@ -183,9 +164,6 @@ mod tests {
     fn filetime() {
         // 2021-03-03T06:49:42.162Z
         let ft = (1_614_754_182_162u64 + 11_644_473_600_000) * 10_000;
-        assert_eq!(
-            Timestamp::from_filetime(ft).to_string(),
-            "2021-03-03T06:49:42.162Z"
-        );
+        assert_eq!(Timestamp::from_filetime(ft).to_string(), "2021-03-03T06:49:42.162Z");
     }
 }

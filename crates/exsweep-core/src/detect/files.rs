@@ -38,8 +38,7 @@ pub fn file_rule(lp: &LogicalPath) -> Option<&'static RuleMeta> {
     {
         return Some(&RULE_LSASS_DUMP);
     }
-    if lp.starts_with(&["programdata"]) && [".7z", ".zip", ".rar"].iter().any(|e| name.ends_with(e))
-    {
+    if lp.starts_with(&["programdata"]) && [".7z", ".zip", ".rar"].iter().any(|e| name.ends_with(e)) {
         return Some(&RULE_ARCHIVE);
     }
     None
@@ -50,37 +49,18 @@ mod tests {
     use super::*;
 
     fn lp(parts: &[&str], anchored: bool) -> LogicalPath {
-        LogicalPath {
-            drive: Some('c'),
-            parts: parts.iter().map(|s| s.to_string()).collect(),
-            anchored,
-        }
+        LogicalPath { drive: Some('c'), parts: parts.iter().map(|s| s.to_string()).collect(), anchored }
     }
 
     #[test]
     fn rules_by_location() {
-        assert_eq!(
-            file_rule(&lp(&["windows", "temp", "lsass.dmp"], true))
-                .unwrap()
-                .id,
-            "EXS-FILE-LSASS-DUMP"
-        );
-        assert_eq!(
-            file_rule(&lp(&["root", "x", "lsass.exe.dmp"], true))
-                .unwrap()
-                .id,
-            "EXS-FILE-LSASS-DUMP"
-        );
+        assert_eq!(file_rule(&lp(&["windows", "temp", "lsass.dmp"], true)).unwrap().id, "EXS-FILE-LSASS-DUMP");
+        assert_eq!(file_rule(&lp(&["root", "x", "lsass.exe.dmp"], true)).unwrap().id, "EXS-FILE-LSASS-DUMP");
         assert!(file_rule(&lp(&["windows", "temp", "lsass-notes.txt"], true)).is_none());
         assert!(file_rule(&lp(&["users", "public", "lsass.dmp"], true)).is_none());
+        assert_eq!(file_rule(&lp(&["programdata", "it.zip"], true)).unwrap().id, "EXS-FILE-ARCHIVE-PROGRAMDATA");
         assert_eq!(
-            file_rule(&lp(&["programdata", "it.zip"], true)).unwrap().id,
-            "EXS-FILE-ARCHIVE-PROGRAMDATA"
-        );
-        assert_eq!(
-            file_rule(&lp(&["programdata", "a", "b", "pst.7z"], true))
-                .unwrap()
-                .id,
+            file_rule(&lp(&["programdata", "a", "b", "pst.7z"], true)).unwrap().id,
             "EXS-FILE-ARCHIVE-PROGRAMDATA"
         );
         assert!(file_rule(&lp(&["users", "public", "report.zip"], true)).is_none());

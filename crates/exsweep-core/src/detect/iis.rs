@@ -80,12 +80,8 @@ const POST_TARGETS: &[&str] = &[
 const AUTH_JS: &[&str] = &["/ecp/auth/w.js", "/owa/auth/w.js", "/owa/auth/x.js"];
 
 /// Exploit tools: suspicious on any request.
-const TOOL_AGENTS: &[&str] = &[
-    "ExchangeServicesClient/0.0.0.0",
-    "python-requests/2.19.1",
-    "python-requests/2.25.1",
-    "antSword/v2.1",
-];
+const TOOL_AGENTS: &[&str] =
+    &["ExchangeServicesClient/0.0.0.0", "python-requests/2.19.1", "python-requests/2.25.1", "antSword/v2.1"];
 
 /// Crawler agents HAFNIUM posed as: suspicious only on POST under /owa/ or /ecp/ (crawlers do not post).
 const CRAWLER_AGENTS: &[&str] = &[
@@ -134,10 +130,7 @@ fn ac(patterns: &[&str]) -> AhoCorasick {
 
 impl IisHafnium {
     pub fn new() -> IisHafnium {
-        IisHafnium {
-            tools: ac(TOOL_AGENTS),
-            crawlers: ac(CRAWLER_AGENTS),
-        }
+        IisHafnium { tools: ac(TOOL_AGENTS), crawlers: ac(CRAWLER_AGENTS) }
     }
 }
 
@@ -153,11 +146,7 @@ pub fn webshell_drop_folder(stem: &str) -> Option<&'static str> {
     if starts_ci(stem, "/owa/auth/") {
         let rest = &stem["/owa/auth/".len()..];
         if !direct_child("/owa/auth/") {
-            return Some(if starts_ci(rest, "Current/") {
-                "owa/auth/Current"
-            } else {
-                "owa/auth subfolder"
-            });
+            return Some(if starts_ci(rest, "Current/") { "owa/auth/Current" } else { "owa/auth subfolder" });
         }
         return (!OWA_AUTH_LEGIT.iter().any(|l| rest.eq_ignore_ascii_case(l)))
             .then_some("owa/auth (not a legitimate OWA file)");
@@ -167,10 +156,7 @@ pub fn webshell_drop_folder(stem: &str) -> Option<&'static str> {
         return (!rest.eq_ignore_ascii_case("TimeoutLogout.aspx"))
             .then_some("ecp/auth (only TimeoutLogout.aspx is legitimate)");
     }
-    for (prefix, why) in [
-        ("/oab/", "OAB virtual directory"),
-        ("/ews/", "EWS virtual directory"),
-    ] {
+    for (prefix, why) in [("/oab/", "OAB virtual directory"), ("/ews/", "EWS virtual directory")] {
         if starts_ci(stem, prefix) && direct_child(prefix) {
             return Some(why);
         }
@@ -222,22 +208,17 @@ impl Detector for IisHafnium {
             out.push(mk(&RULE_POST).titled(format!("HAFNIUM exploit request: POST {stem}")));
         }
         if is_ecp_short_js(stem) {
-            out.push(mk(&RULE_ECP_SHORT_JS).titled(format!(
-                "ProxyLogon front-end request: {method} {stem} (HTTP {status})"
-            )));
+            out.push(
+                mk(&RULE_ECP_SHORT_JS).titled(format!("ProxyLogon front-end request: {method} {stem} (HTTP {status})")),
+            );
         }
         if AUTH_JS.iter().any(|t| stem.eq_ignore_ascii_case(t)) {
-            out.push(
-                mk(&RULE_AUTH_JS)
-                    .titled(format!("ProxyLogon probe: {method} {stem} (HTTP {status})")),
-            );
+            out.push(mk(&RULE_AUTH_JS).titled(format!("ProxyLogon probe: {method} {stem} (HTTP {status})")));
         }
         if method.eq_ignore_ascii_case("GET")
             && stem.eq_ignore_ascii_case("/rpc/")
             && matches!(status, "200" | "301" | "302")
-            && rec
-                .col(k.uri_query)
-                .is_some_and(|q| contains_ci(q, "&CorrelationID=<empty>;&RequestId="))
+            && rec.col(k.uri_query).is_some_and(|q| contains_ci(q, "&CorrelationID=<empty>;&RequestId="))
         {
             out.push(mk(&RULE_RPC_POC));
         }
@@ -249,9 +230,10 @@ impl Detector for IisHafnium {
                     .flatten()
             };
             if let Some(agent) = tool.or_else(crawler) {
-                out.push(mk(&RULE_UA).titled(format!(
-                    "User agent published for HAFNIUM exploitation: {agent} ({method} {stem})"
-                )));
+                out.push(
+                    mk(&RULE_UA)
+                        .titled(format!("User agent published for HAFNIUM exploitation: {agent} ({method} {stem})")),
+                );
             }
         }
         if let Some(why) = webshell_drop_folder(stem) {
@@ -261,9 +243,8 @@ impl Detector for IisHafnium {
                 f.title = format!("Web shell answered: {method} {stem} (HTTP {status}, {why})");
             } else {
                 f.severity = Severity::Low;
-                f.title = format!(
-                    "Request for a web shell that did not answer: {method} {stem} (HTTP {status}, {why})"
-                );
+                f.title =
+                    format!("Request for a web shell that did not answer: {method} {stem} (HTTP {status}, {why})");
             }
             out.push(f.with_extra("drop_folder", why));
         }

@@ -68,8 +68,7 @@ pub fn starts_ci(s: &str, prefix: &str) -> bool {
 /// ASCII case-insensitive `ends_with`.
 #[inline]
 pub fn ends_ci(s: &str, suffix: &str) -> bool {
-    s.len() >= suffix.len()
-        && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    s.len() >= suffix.len() && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 /// ASCII case-insensitive `contains`.

@@ -75,15 +75,8 @@ pub const RULE_26857_UM: RuleMeta = RuleMeta {
 /// A short `Name=value` evidence line from the columns that explain an HttpProxy hit.
 fn httpproxy_evidence(rec: &Record<'_>, lead: &str) -> String {
     let mut s = String::from(lead);
-    for name in [
-        "UrlHost",
-        "UrlStem",
-        "HttpStatus",
-        "ClientIpAddress",
-        "UserAgent",
-        "AuthenticatedUser",
-        "RoutingHint",
-    ] {
+    for name in ["UrlHost", "UrlStem", "HttpStatus", "ClientIpAddress", "UserAgent", "AuthenticatedUser", "RoutingHint"]
+    {
         if let Some(v) = rec.get(name)
             && !v.is_empty()
         {
@@ -141,15 +134,12 @@ impl Detector for ServerInfo26855 {
         let target = &am["ServerInfo~".len()..];
         let mut f = ctx.finding(&RULE_26855_SERVERINFO, rec);
         // 241 is the status of the /ecp/proxyLogon.ecp call that hands the attacker a session.
-        if status == "241"
-            || (status == "200" && contains_ci(am, "/ecp/DDI/DDIService.svc/SetObject"))
-        {
+        if status == "241" || (status == "200" && contains_ci(am, "/ecp/DDI/DDIService.svc/SetObject")) {
             f.severity = Severity::Critical;
         }
         f.title = format!("ProxyLogon SSRF (CVE-2021-26855) to {target} (HTTP {status})");
-        let f = f
-            .with_evidence(&httpproxy_evidence(rec, &format!("AnchorMailbox={am}")))
-            .with_extra("ssrf_target", target);
+        let f =
+            f.with_evidence(&httpproxy_evidence(rec, &format!("AnchorMailbox={am}"))).with_extra("ssrf_target", target);
         out.push(with_http_extra(f, rec));
     }
 }
@@ -193,9 +183,7 @@ impl Detector for ResetVDir27065 {
         // The script reads only `Logging\HttpProxy\Ecp`; for loose files the row's Protocol says it.
         let is_ecp = match ctx.protocol {
             Some(p) => p.eq_ignore_ascii_case("Ecp"),
-            None => rec
-                .get("Protocol")
-                .is_some_and(|p| p.eq_ignore_ascii_case("Ecp")),
+            None => rec.get("Protocol").is_some_and(|p| p.eq_ignore_ascii_case("Ecp")),
         };
         if !is_ecp {
             return;
@@ -204,9 +192,7 @@ impl Detector for ResetVDir27065 {
             return;
         };
         // PowerShell compares the string column with the number 200 as strings.
-        if !like(am, "ServerInfo~*/*Reset*VirtualDirectory#")
-            || rec.get("HttpStatus") != Some("200")
-        {
+        if !like(am, "ServerInfo~*/*Reset*VirtualDirectory#") || rec.get("HttpStatus") != Some("200") {
             return;
         }
         let f = ctx
@@ -240,8 +226,7 @@ impl SetVDir27065 {
             // A Set-*VirtualDirectory cmdlet and its `.Param=value` list inside S:CMD.
             cmd: Regex::new(r"(?is)^S:CMD=(?:Pipeline\.\d+\|)?(Set-\w*VirtualDirectory)\.(.*)$")
                 .unwrap_or_else(|_| never()),
-            markup: Regex::new(r"(?i)<\s*script|<%|runat\s*=|<\s*[a-z!/][^>]*>")
-                .unwrap_or_else(|_| never()),
+            markup: Regex::new(r"(?i)<\s*script|<%|runat\s*=|<\s*[a-z!/][^>]*>").unwrap_or_else(|_| never()),
         }
     }
 }
@@ -273,9 +258,7 @@ impl Detector for SetVDir27065 {
             if self.markup.is_match(value) {
                 let f = ctx
                     .finding(&RULE_27065_SETVDIR_SCRIPT, rec)
-                    .titled(format!(
-                        "CVE-2021-27065: {cmdlet} set {name} to a value with script markup"
-                    ))
+                    .titled(format!("CVE-2021-27065: {cmdlet} set {name} to a value with script markup"))
                     .with_evidence(&format!("{cmdlet} -{name} {value}"))
                     .with_extra("cmdlet", cmdlet)
                     .with_extra("parameter", name)
@@ -317,10 +300,7 @@ fn cmd_item(rec: &Record<'_>) -> Option<String> {
         Some(out)
     } else {
         let rest = &data[start..];
-        let end = rest
-            .find(";S:")
-            .or_else(|| rest.find(";;"))
-            .unwrap_or(rest.len());
+        let end = rest.find(";S:").or_else(|| rest.find(";;")).unwrap_or(rest.len());
         Some(rest[..end].to_string())
     }
 }
@@ -353,10 +333,7 @@ fn url_params(params: &str) -> Vec<(&str, &str)> {
                     None => break params.len(),
                     Some(d) => {
                         let after = &params[k + d + 1..];
-                        let ident = after
-                            .bytes()
-                            .take_while(|b| b.is_ascii_alphanumeric())
-                            .count();
+                        let ident = after.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();
                         if ident > 0 && after.as_bytes().get(ident) == Some(&b'=') {
                             break k + d;
                         }
@@ -392,10 +369,8 @@ impl Default for OabDownload26858 {
 impl OabDownload26858 {
     pub fn new() -> OabDownload26858 {
         OabDownload26858 {
-            capture: Regex::new(
-                r"(?i)Download failed and temporary file (.*?) needs to be removed",
-            )
-            .unwrap_or_else(|_| never()),
+            capture: Regex::new(r"(?i)Download failed and temporary file (.*?) needs to be removed")
+                .unwrap_or_else(|_| never()),
             benign_fallback: Regex::new(r"(?i)^'[a-z]:\\(?:[^\\]+\\)*ClientAccess\\OAB(?:\\|')")
                 .unwrap_or_else(|_| never()),
         }
@@ -453,31 +428,19 @@ impl Detector for UmInvalidCast26857 {
     }
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
         let Some(ev) = rec.event() else { return };
-        if !ev
-            .provider
-            .eq_ignore_ascii_case("MSExchange Unified Messaging")
-            || ev.level != Some(2)
-        {
+        if !ev.provider.eq_ignore_ascii_case("MSExchange Unified Messaging") || ev.level != Some(2) {
             return;
         }
         if !(ev.channel.is_empty() || ev.channel.eq_ignore_ascii_case("Application")) {
             return;
         }
         // `-like "*System.InvalidCastException*"` is case-insensitive.
-        let hit = ev
-            .message
-            .as_deref()
-            .is_some_and(|m| contains_ci(m, "System.InvalidCastException"))
-            || ev
-                .data
-                .iter()
-                .any(|(_, v)| contains_ci(v, "System.InvalidCastException"));
+        let hit = ev.message.as_deref().is_some_and(|m| contains_ci(m, "System.InvalidCastException"))
+            || ev.data.iter().any(|(_, v)| contains_ci(v, "System.InvalidCastException"));
         if !hit {
             return;
         }
-        let mut f = ctx
-            .finding(&RULE_26857_UM, rec)
-            .with_evidence(&ev.excerpt(crate::model::MAX_EVIDENCE));
+        let mut f = ctx.finding(&RULE_26857_UM, rec).with_evidence(&ev.excerpt(crate::model::MAX_EVIDENCE));
         if let Some(id) = ev.event_id {
             f = f.with_extra("event_id", id);
         }
@@ -496,12 +459,8 @@ mod tests {
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].0, "ExternalUrl");
         assert!(v[0].1.contains("<script"));
-        let p =
-            "InternalUrl='https://ex01.contoso.local/owa'.Identity='EX01\\owa (Default Web Site)'";
-        assert_eq!(
-            url_params(p),
-            vec![("InternalUrl", "'https://ex01.contoso.local/owa'")]
-        );
+        let p = "InternalUrl='https://ex01.contoso.local/owa'.Identity='EX01\\owa (Default Web Site)'";
+        assert_eq!(url_params(p), vec![("InternalUrl", "'https://ex01.contoso.local/owa'")]);
         let p = "ExternalUrl=$null.Identity='x'";
         assert_eq!(url_params(p), vec![("ExternalUrl", "$null")]);
     }
@@ -510,25 +469,20 @@ mod tests {
     fn oab_exclusion_follows_the_script() {
         let d = OabDownload26858::new();
         let ex = Some("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\");
-        assert!(d.is_benign(
-            "'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\ClientAccess\\OAB\\Temp\\a.lzx'",
-            ex
-        ));
-        assert!(d.is_benign(
-            "'c:\\program files\\microsoft\\exchange server\\v15\\clientaccess\\oab\\temp\\a.lzx'",
-            ex
-        ));
-        assert!(!d.is_benign("'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\shell.aspx'", ex));
+        assert!(
+            d.is_benign("'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\ClientAccess\\OAB\\Temp\\a.lzx'", ex)
+        );
+        assert!(
+            d.is_benign("'c:\\program files\\microsoft\\exchange server\\v15\\clientaccess\\oab\\temp\\a.lzx'", ex)
+        );
         assert!(!d.is_benign(
-            "'\\\\127.0.0.1\\c$\\inetpub\\wwwroot\\aspnet_client\\discover.aspx'",
+            "'C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\shell.aspx'",
             ex
         ));
+        assert!(!d.is_benign("'\\\\127.0.0.1\\c$\\inetpub\\wwwroot\\aspnet_client\\discover.aspx'", ex));
         // Without the install path: any drive's ...\ClientAccess\OAB folder, no `..`.
         assert!(d.is_benign("'D:\\Exchange\\ClientAccess\\OAB\\Temp\\x.lzx'", None));
-        assert!(!d.is_benign(
-            "'D:\\Exchange\\ClientAccess\\OAB\\..\\..\\FrontEnd\\x.aspx'",
-            None
-        ));
+        assert!(!d.is_benign("'D:\\Exchange\\ClientAccess\\OAB\\..\\..\\FrontEnd\\x.aspx'", None));
         assert!(!d.is_benign("'C:\\inetpub\\wwwroot\\aspnet_client\\x.aspx'", None));
     }
 }

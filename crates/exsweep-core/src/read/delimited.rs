@@ -105,11 +105,8 @@ impl LineParser {
                 let mut nout_total = 0;
                 let mut nend_total = 0;
                 loop {
-                    let (res, nin, nout, nend) = self.csv.read_record(
-                        input,
-                        &mut self.out[nout_total..],
-                        &mut self.ends[nend_total..],
-                    );
+                    let (res, nin, nout, nend) =
+                        self.csv.read_record(input, &mut self.out[nout_total..], &mut self.ends[nend_total..]);
                     input = &input[nin..];
                     nout_total += nout;
                     nend_total += nend;
@@ -151,8 +148,7 @@ impl LineParser {
                     start = e;
                 }
                 self.lossy.clear();
-                self.lossy
-                    .push_str(&String::from_utf8_lossy(&self.out[..nout_total]));
+                self.lossy.push_str(&String::from_utf8_lossy(&self.out[..nout_total]));
                 // Lossy decoding can change lengths only if the input was not UTF-8, and the
                 // caller hands us `&str`, so the unquoted bytes are UTF-8 too.
                 (&self.lossy, &self.spans)
@@ -288,16 +284,13 @@ pub fn read(
                 let (values, spans) = parser.split(text_line);
                 let rec_time = match time_cols {
                     TimeCols::None => None,
-                    TimeCols::One(i) => spans
-                        .get(i)
-                        .and_then(|&(x, y)| Timestamp::parse(&values[x as usize..y as usize])),
+                    TimeCols::One(i) => {
+                        spans.get(i).and_then(|&(x, y)| Timestamp::parse(&values[x as usize..y as usize]))
+                    }
                     TimeCols::DateTime(d, t) => match (spans.get(d), spans.get(t)) {
                         (Some(&(a1, b1)), Some(&(a2, b2))) => {
-                            let s = format!(
-                                "{} {}",
-                                &values[a1 as usize..b1 as usize],
-                                &values[a2 as usize..b2 as usize]
-                            );
+                            let s =
+                                format!("{} {}", &values[a1 as usize..b1 as usize], &values[a2 as usize..b2 as usize]);
                             Timestamp::parse(&s)
                         }
                         _ => None,
@@ -313,11 +306,7 @@ pub fn read(
                     record_id: None,
                     time: rec_time,
                     raw: text_line,
-                    fields: Fields::Columns {
-                        header: h,
-                        text: values,
-                        spans,
-                    },
+                    fields: Fields::Columns { header: h, text: values, spans },
                 };
                 obs.records += 1;
                 on_record(&rec, obs);
@@ -339,10 +328,7 @@ pub fn read(
         Ok(t) => {
             obs.bytes = t.bytes;
             if t.unterminated {
-                obs.note(format!(
-                    "last line has no line break (file truncated at offset {}?)",
-                    t.bytes
-                ));
+                obs.note(format!("last line has no line break (file truncated at offset {}?)", t.bytes));
             }
             Ok(())
         }

@@ -25,13 +25,7 @@ fn emit(ev: &EventRecord, obs: &mut FileObs, on_record: &mut dyn FnMut(&Record<'
         obs.hint_host(&ev.computer);
     }
     obs.records += 1;
-    let rec = Record {
-        line: None,
-        record_id: ev.record_id,
-        time: ev.time,
-        raw: "",
-        fields: Fields::Event(ev),
-    };
+    let rec = Record { line: None, record_id: ev.record_id, time: ev.time, raw: "", fields: Fields::Event(ev) };
     on_record(&rec, obs);
 }
 
@@ -47,9 +41,7 @@ pub fn read_evtx(
     obs.bytes = size;
     let parser = evtx::EvtxParser::from_read_seek(input)
         .map_err(|e| io::Error::other(format!("not a readable EVTX file: {e}")))?;
-    let settings = evtx::ParserSettings::new()
-        .num_threads(1)
-        .validate_checksums(true);
+    let settings = evtx::ParserSettings::new().num_threads(1).validate_checksums(true);
     let mut parser = parser.with_configuration(settings);
     let mut xml = XmlEventParser::default();
     let mut errors = 0u64;
@@ -61,8 +53,7 @@ pub fn read_evtx(
                 let mut got = Vec::new();
                 if let Err(e) = xml.feed_str(&mut reader, &mut got) {
                     errors += 1;
-                    first_error
-                        .get_or_insert_with(|| format!("record {}: {e}", rec.event_record_id));
+                    first_error.get_or_insert_with(|| format!("record {}: {e}", rec.event_record_id));
                 }
                 for mut ev in got {
                     ev.record_id = ev.record_id.or(Some(rec.event_record_id));
@@ -90,10 +81,7 @@ pub fn read_event_xml(
     obs: &mut FileObs,
     on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
 ) -> io::Result<()> {
-    let mut counting = CountingReader {
-        inner: input,
-        count: 0,
-    };
+    let mut counting = CountingReader { inner: input, count: 0 };
     let buffered = io::BufReader::with_capacity(256 * 1024, &mut counting);
     let mut reader = quick_xml::Reader::from_reader(buffered);
     let mut xml = XmlEventParser::default();
@@ -160,19 +148,11 @@ fn attr(e: &BytesStart<'_>, key: &str) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| local(a.key.as_ref()) == key)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
 }
 
 impl XmlEventParser {
-    fn feed_str(
-        &mut self,
-        reader: &mut quick_xml::Reader<&[u8]>,
-        out: &mut Vec<EventRecord>,
-    ) -> quick_xml::Result<()> {
+    fn feed_str(&mut self, reader: &mut quick_xml::Reader<&[u8]>, out: &mut Vec<EventRecord>) -> quick_xml::Result<()> {
         loop {
             match reader.read_event()? {
                 Event::Eof => return Ok(()),
@@ -235,8 +215,7 @@ impl XmlEventParser {
                     self.in_event = false;
                 }
                 _ => {
-                    if !had_child && self.path.iter().any(|p| p == "UserData") && name != "UserData"
-                    {
+                    if !had_child && self.path.iter().any(|p| p == "UserData") && name != "UserData" {
                         self.cur.data.push((Some(name.clone()), text));
                     }
                 }
@@ -324,10 +303,7 @@ pub fn read_event_json(
                     block_start = line_no;
                 }
                 if pending.len() + t.len() > opts.max_line {
-                    bad.hit(format!(
-                        "line {block_start}: JSON object over {} bytes",
-                        opts.max_line
-                    ));
+                    bad.hit(format!("line {block_start}: JSON object over {} bytes", opts.max_line));
                     pending.clear();
                     continue;
                 }
@@ -389,11 +365,7 @@ pub fn event_from_json(v: &serde_json::Value) -> Option<EventRecord> {
     if let Some(sys) = obj.get("System").and_then(|s| s.as_object()) {
         if let Some(p) = sys.get("Provider") {
             let attrs = p.get("#attributes").unwrap_or(p);
-            ev.provider = attrs
-                .get("Name")
-                .or_else(|| attrs.get("EventSourceName"))
-                .map(json_text)
-                .unwrap_or_default();
+            ev.provider = attrs.get("Name").or_else(|| attrs.get("EventSourceName")).map(json_text).unwrap_or_default();
         }
         ev.event_id = sys.get("EventID").and_then(json_u64).map(|v| v as u32);
         ev.level = sys.get("Level").and_then(json_u64).map(|v| v as u8);
@@ -402,9 +374,7 @@ pub fn event_from_json(v: &serde_json::Value) -> Option<EventRecord> {
         ev.computer = sys.get("Computer").map(json_text).unwrap_or_default();
         if let Some(tc) = sys.get("TimeCreated") {
             let attrs = tc.get("#attributes").unwrap_or(tc);
-            ev.time = attrs
-                .get("SystemTime")
-                .and_then(|s| Timestamp::parse(&json_text(s)));
+            ev.time = attrs.get("SystemTime").and_then(|s| Timestamp::parse(&json_text(s)));
         }
         if let Some(ed) = obj.get("EventData") {
             push_event_data(ed, &mut ev.data);
@@ -450,10 +420,7 @@ fn push_event_data(ed: &serde_json::Value, out: &mut Vec<(Option<String>, String
             "Data" => match v {
                 serde_json::Value::Array(items) => {
                     for it in items {
-                        let name = it
-                            .get("#attributes")
-                            .and_then(|a| a.get("Name"))
-                            .map(json_text);
+                        let name = it.get("#attributes").and_then(|a| a.get("Name")).map(json_text);
                         out.push((name, json_text(it)));
                     }
                 }
@@ -471,11 +438,7 @@ fn push_event_data(ed: &serde_json::Value, out: &mut Vec<(Option<String>, String
     }
 }
 
-fn flatten_leaves(
-    name: Option<&str>,
-    v: &serde_json::Value,
-    out: &mut Vec<(Option<String>, String)>,
-) {
+fn flatten_leaves(name: Option<&str>, v: &serde_json::Value, out: &mut Vec<(Option<String>, String)>) {
     match v {
         serde_json::Value::Object(o) => {
             for (k, val) in o {
@@ -531,10 +494,7 @@ mod tests {
         assert_eq!(e.channel, "Application");
         assert_eq!(e.computer, "EX01.contoso.local");
         assert_eq!(e.time.unwrap().to_string(), "2021-03-03T07:12:01.123Z");
-        assert_eq!(
-            e.data[1].1,
-            "System.InvalidCastException: Unable to cast object & more <x>"
-        );
+        assert_eq!(e.data[1].1, "System.InvalidCastException: Unable to cast object & more <x>");
         assert_eq!(e.data[0].0, None);
         assert!(e.message.as_deref().unwrap().contains("InvalidCast"));
     }
@@ -545,19 +505,10 @@ mod tests {
         let e = event_from_json(&v).unwrap();
         assert_eq!(e.event_id, Some(1040));
         assert_eq!(e.level, Some(2));
-        assert_eq!(
-            e.data,
-            vec![
-                (None, "a".to_string()),
-                (None, "System.InvalidCastException".to_string())
-            ]
-        );
+        assert_eq!(e.data, vec![(None, "a".to_string()), (None, "System.InvalidCastException".to_string())]);
         let named: serde_json::Value = serde_json::from_str(r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"X"}},"EventID":4688,"Channel":"Security"},"EventData":{"NewProcessName":"C:\\w.exe","SubjectUserSid":"S-1-5-18"}}}"##).unwrap();
         let e = event_from_json(&named).unwrap();
-        assert_eq!(
-            e.data[0],
-            (Some("NewProcessName".into()), "C:\\w.exe".into())
-        );
+        assert_eq!(e.data[0], (Some("NewProcessName".into()), "C:\\w.exe".into()));
         let flat: serde_json::Value = serde_json::from_str(r##"{"Channel":"Application","EventID":1040,"SourceName":"MSExchange Unified Messaging","Hostname":"EX01","Level":2,"Data1":"x"}"##).unwrap();
         let e = event_from_json(&flat).unwrap();
         assert_eq!(e.provider, "MSExchange Unified Messaging");

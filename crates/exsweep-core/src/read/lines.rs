@@ -12,11 +12,7 @@ pub enum Chunk<'a> {
     /// Whole lines (each ending in `\n`, except possibly the last line of the file).
     Lines { text: &'a [u8], offset: u64 },
     /// A line too long for the buffer: its first bytes, its offset and full length; skipped.
-    LongLine {
-        head: &'a [u8],
-        offset: u64,
-        len: u64,
-    },
+    LongLine { head: &'a [u8], offset: u64, len: u64 },
 }
 
 /// How the input ended.
@@ -29,11 +25,7 @@ pub struct Tail {
 
 /// Reads `reader` to the end in blocks of whole lines. Lines up to `max_line` bytes always come
 /// whole inside a `Lines` chunk; longer lines may come as `LongLine`.
-pub fn for_each_chunk(
-    reader: &mut dyn Read,
-    max_line: usize,
-    mut f: impl FnMut(Chunk<'_>),
-) -> io::Result<Tail> {
+pub fn for_each_chunk(reader: &mut dyn Read, max_line: usize, mut f: impl FnMut(Chunk<'_>)) -> io::Result<Tail> {
     let cap = BLOCK + max_line;
     let mut buf = vec![0u8; cap];
     let mut end = 0usize; // valid bytes in buf[..end]
@@ -49,10 +41,7 @@ pub fn for_each_chunk(
                 Err(e) => {
                     // Hand out what was read before the error, then report it.
                     if end > 0 {
-                        f(Chunk::Lines {
-                            text: &buf[..end],
-                            offset,
-                        });
+                        f(Chunk::Lines { text: &buf[..end], offset });
                         offset += end as u64;
                     }
                     return Err(io::Error::new(e.kind(), format!("at offset {offset}: {e}")));
@@ -60,28 +49,19 @@ pub fn for_each_chunk(
             }
         }
         if end == 0 {
-            return Ok(Tail {
-                bytes: offset,
-                unterminated: last_byte != b'\n',
-            });
+            return Ok(Tail { bytes: offset, unterminated: last_byte != b'\n' });
         }
         last_byte = buf[end - 1];
         match memchr::memrchr(b'\n', &buf[..end]) {
             Some(p) => {
-                f(Chunk::Lines {
-                    text: &buf[..=p],
-                    offset,
-                });
+                f(Chunk::Lines { text: &buf[..=p], offset });
                 let used = p + 1;
                 buf.copy_within(used..end, 0);
                 end -= used;
                 offset += used as u64;
             }
             None if eof => {
-                f(Chunk::Lines {
-                    text: &buf[..end],
-                    offset,
-                });
+                f(Chunk::Lines { text: &buf[..end], offset });
                 offset += end as u64;
                 end = 0;
             }
@@ -97,10 +77,7 @@ pub fn for_each_chunk(
                         Ok(n) => n,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                         Err(e) => {
-                            return Err(io::Error::new(
-                                e.kind(),
-                                format!("at offset {}: {e}", start + len),
-                            ));
+                            return Err(io::Error::new(e.kind(), format!("at offset {}: {e}", start + len)));
                         }
                     };
                     if n == 0 {
@@ -118,17 +95,10 @@ pub fn for_each_chunk(
                     }
                     len += n as u64;
                 }
-                f(Chunk::LongLine {
-                    head: &head,
-                    offset: start,
-                    len,
-                });
+                f(Chunk::LongLine { head: &head, offset: start, len });
                 offset = start + len;
                 if eof && end == 0 {
-                    return Ok(Tail {
-                        bytes: offset,
-                        unterminated: last_byte != b'\n',
-                    });
+                    return Ok(Tail { bytes: offset, unterminated: last_byte != b'\n' });
                 }
             }
         }

@@ -26,10 +26,7 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions {
-            max_line: 1 << 20,
-            evtx_mem_limit: 32 << 20,
-        }
+        ReadOptions { max_line: 1 << 20, evtx_mem_limit: 32 << 20 }
     }
 }
 
@@ -92,10 +89,7 @@ pub struct FileObs {
 
 impl FileObs {
     pub fn new(kind_label: &'static str) -> FileObs {
-        FileObs {
-            kind_label,
-            ..FileObs::default()
-        }
+        FileObs { kind_label, ..FileObs::default() }
     }
 
     pub fn note(&mut self, reason: String) {
@@ -104,9 +98,7 @@ impl FileObs {
 
     pub fn note_long_line(&mut self, line: u64, offset: u64, len: u64) {
         if self.long_lines.count == 0 {
-            self.notes.push(format!(
-                "line {line} at offset {offset} is {len} bytes long; skipped"
-            ));
+            self.notes.push(format!("line {line} at offset {offset} is {len} bytes long; skipped"));
         }
         self.long_lines.hit(line, Some(offset));
     }
@@ -136,18 +128,9 @@ impl FileObs {
         if self.long_lines.count > 1 {
             r.extend(self.long_lines.describe("over-long lines skipped"));
         }
-        r.extend(
-            self.invalid_utf8
-                .describe("lines with invalid UTF-8 (read with replacement characters)"),
-        );
-        r.extend(
-            self.nul_lines
-                .describe("lines with NUL bytes (binary data) skipped"),
-        );
-        r.extend(
-            self.headerless
-                .describe("data lines before any #Fields header, not parsed"),
-        );
+        r.extend(self.invalid_utf8.describe("lines with invalid UTF-8 (read with replacement characters)"));
+        r.extend(self.nul_lines.describe("lines with NUL bytes (binary data) skipped"));
+        r.extend(self.headerless.describe("data lines before any #Fields header, not parsed"));
         r
     }
 
@@ -183,9 +166,7 @@ pub fn sniff(head: &[u8]) -> Format {
     }
     let text = String::from_utf8_lossy(head);
     let t = text.trim_start();
-    if t.starts_with("#Software: Microsoft Exchange Server")
-        || (t.starts_with('#') && t.contains("\n#Log-type:"))
-    {
+    if t.starts_with("#Software: Microsoft Exchange Server") || (t.starts_with('#') && t.contains("\n#Log-type:")) {
         let log_type = t
             .lines()
             .find_map(|l| l.strip_prefix("#Log-type:"))
@@ -203,28 +184,20 @@ pub fn sniff(head: &[u8]) -> Format {
         return Format::Delimited(Dialect::ExchangeCsv, kind);
     }
     if t.starts_with("#Software: Microsoft Internet Information Services")
-        || (t.starts_with('#')
-            && t.lines()
-                .any(|l| l.starts_with("#Fields:") && l.contains(" cs-")))
+        || (t.starts_with('#') && t.lines().any(|l| l.starts_with("#Fields:") && l.contains(" cs-")))
     {
         return Format::Delimited(Dialect::W3c, ArtifactKind::IisW3c);
     }
-    if t.starts_with('<')
-        && (t.contains("<Event ") || t.contains("<Event>") || t.contains("<Events"))
-    {
+    if t.starts_with('<') && (t.contains("<Event ") || t.contains("<Event>") || t.contains("<Events")) {
         return Format::EventXml;
     }
-    if (t.starts_with('{')
-        && (t.contains("\"Event\"") || t.contains("\"EventID\"") || t.contains("\"EventId\"")))
+    if (t.starts_with('{') && (t.contains("\"Event\"") || t.contains("\"EventID\"") || t.contains("\"EventId\"")))
         || (t.starts_with("Record ") && t.contains('{'))
     {
         return Format::EventJson;
     }
     let nul = head.iter().filter(|&&b| b == 0).count();
-    let ctrl = head
-        .iter()
-        .filter(|&&b| b < 0x09 || (b > 0x0d && b < 0x20))
-        .count();
+    let ctrl = head.iter().filter(|&&b| b < 0x09 || (b > 0x0d && b < 0x20)).count();
     if nul > 0 || ctrl * 20 > head.len().max(1) {
         return Format::Binary;
     }
@@ -365,11 +338,6 @@ pub fn bom_of(head: &[u8]) -> Bom {
 pub fn utf8_reader<'a>(input: Box<dyn Read + 'a>, bom: Bom) -> Box<dyn Read + 'a> {
     match bom {
         Bom::None => input,
-        _ => Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .strip_bom(true)
-                .build(input),
-        ),
+        _ => Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().bom_sniffing(true).strip_bom(true).build(input)),
     }
 }

@@ -9,9 +9,7 @@ use std::path::Path;
 pub(super) fn list(root: &Path) -> (Vec<Entry>, Vec<ListProblem>) {
     let mut entries = Vec::new();
     let mut problems = Vec::new();
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(true)
-        .sort_by_file_name();
+    let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
     for item in walker {
         match item {
             Ok(de) => {
@@ -25,10 +23,7 @@ pub(super) fn list(root: &Path) -> (Vec<Entry>, Vec<ListProblem>) {
                         rel_path: rel,
                         reason: "not a regular file (device, FIFO or socket); not read".into(),
                     }),
-                    Err(e) => problems.push(ListProblem {
-                        rel_path: rel,
-                        reason: format!("unreadable: {e}"),
-                    }),
+                    Err(e) => problems.push(ListProblem { rel_path: rel, reason: format!("unreadable: {e}") }),
                 }
             }
             Err(e) => {
@@ -44,10 +39,7 @@ pub(super) fn list(root: &Path) -> (Vec<Entry>, Vec<ListProblem>) {
                 } else {
                     format!("unreadable: {e}")
                 };
-                problems.push(ListProblem {
-                    rel_path: rel,
-                    reason,
-                });
+                problems.push(ListProblem { rel_path: rel, reason });
             }
         }
     }
@@ -55,25 +47,14 @@ pub(super) fn list(root: &Path) -> (Vec<Entry>, Vec<ListProblem>) {
 }
 
 pub(super) fn entry_for(path: &Path, rel_path: String, meta: &Metadata) -> Entry {
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| jiff::Timestamp::try_from(t).ok())
-        .map(|t| Timestamp(t.as_millisecond()));
-    Entry {
-        rel_path,
-        size: meta.len(),
-        mtime,
-        locator: Locator::Fs(path.to_path_buf()),
-    }
+    let mtime =
+        meta.modified().ok().and_then(|t| jiff::Timestamp::try_from(t).ok()).map(|t| Timestamp(t.as_millisecond()));
+    Entry { rel_path, size: meta.len(), mtime, locator: Locator::Fs(path.to_path_buf()) }
 }
 
 /// The `/`-separated path of `p` relative to `root`.
 fn rel_of(root: &Path, p: &Path) -> String {
     let rel = p.strip_prefix(root).unwrap_or(p);
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
+    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
     parts.join("/")
 }

@@ -7,14 +7,8 @@ use super::Entry;
 use std::collections::BTreeMap;
 
 /// Top-level folders of a Windows system drive; the folder holding one of them is a drive root.
-const DRIVE_TOP_LEVEL: &[&str] = &[
-    "windows",
-    "program files",
-    "program files (x86)",
-    "programdata",
-    "inetpub",
-    "users",
-];
+const DRIVE_TOP_LEVEL: &[&str] =
+    &["windows", "program files", "program files (x86)", "programdata", "inetpub", "users"];
 
 /// An entry's path as Windows would see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,15 +28,12 @@ impl LogicalPath {
         if seq.is_empty() || seq.len() > self.parts.len() {
             return None;
         }
-        (0..=self.parts.len() - seq.len())
-            .find(|&i| seq.iter().enumerate().all(|(k, s)| self.parts[i + k] == *s))
+        (0..=self.parts.len() - seq.len()).find(|&i| seq.iter().enumerate().all(|(k, s)| self.parts[i + k] == *s))
     }
 
     /// True when the path starts (at the drive root) with `seq`.
     pub fn starts_with(&self, seq: &[&str]) -> bool {
-        self.anchored
-            && self.parts.len() >= seq.len()
-            && seq.iter().zip(&self.parts).all(|(a, b)| a == b)
+        self.anchored && self.parts.len() >= seq.len() && seq.iter().zip(&self.parts).all(|(a, b)| a == b)
     }
 
     pub fn file_name(&self) -> &str {
@@ -73,9 +64,7 @@ pub struct ExchangeInstall {
 impl ExchangeInstall {
     /// The folder as shown to people: `/`-separated source path.
     pub fn display(&self) -> String {
-        self.windows_path
-            .clone()
-            .unwrap_or_else(|| self.source_prefix.join("/"))
+        self.windows_path.clone().unwrap_or_else(|| self.source_prefix.join("/"))
     }
 }
 
@@ -91,9 +80,7 @@ pub struct SourceLayout {
 /// Lowercase, percent-decoded form of one path component.
 pub fn normalize_component(c: &str) -> String {
     let decoded = if c.contains('%') {
-        percent_encoding::percent_decode_str(c)
-            .decode_utf8_lossy()
-            .into_owned()
+        percent_encoding::percent_decode_str(c).decode_utf8_lossy().into_owned()
     } else {
         c.to_string()
     };
@@ -108,9 +95,7 @@ fn drive_marker(c: &str) -> Option<char> {
         [b'\\', b'\\', b'.' | b'?', b'\\', l, b':'] => *l,
         _ => return None,
     };
-    letter
-        .is_ascii_alphabetic()
-        .then(|| letter.to_ascii_lowercase() as char)
+    letter.is_ascii_alphabetic().then(|| letter.to_ascii_lowercase() as char)
 }
 
 fn split(rel_path: &str) -> Vec<&str> {
@@ -165,19 +150,14 @@ impl SourceLayout {
         if !kape_parents.is_empty() {
             let mut extra = Vec::new();
             for e in entries {
-                let lower: Vec<String> = split(&e.rel_path)
-                    .iter()
-                    .map(|c| normalize_component(c))
-                    .collect();
+                let lower: Vec<String> = split(&e.rel_path).iter().map(|c| normalize_component(c)).collect();
                 for parent in &kape_parents {
                     let n = parent.len();
                     if lower.len() > n + 1 && lower.starts_with(parent) {
                         let c = &lower[n];
                         if c.len() == 1 && c.as_bytes()[0].is_ascii_alphabetic() {
                             let root = lower[..=n].to_vec();
-                            if !roots.iter().any(|(r, _)| *r == root)
-                                && !extra.iter().any(|(r, _)| *r == root)
-                            {
+                            if !roots.iter().any(|(r, _)| *r == root) && !extra.iter().any(|(r, _)| *r == root) {
                                 extra.push((root, c.chars().next()));
                             }
                         }
@@ -186,27 +166,15 @@ impl SourceLayout {
             }
             roots.extend(extra);
         }
-        let mut layout = SourceLayout {
-            roots,
-            exchange: Vec::new(),
-        };
+        let mut layout = SourceLayout { roots, exchange: Vec::new() };
         let mut exchange: Vec<ExchangeInstall> = installs
             .into_iter()
             .map(|(lower, (orig, votes))| {
                 let windows_path = layout.windows_path_of(&lower, &orig);
-                ExchangeInstall {
-                    source_prefix: orig,
-                    prefix_lower: lower,
-                    windows_path,
-                    votes,
-                }
+                ExchangeInstall { source_prefix: orig, prefix_lower: lower, windows_path, votes }
             })
             .collect();
-        exchange.sort_by(|a, b| {
-            b.votes
-                .cmp(&a.votes)
-                .then(a.prefix_lower.cmp(&b.prefix_lower))
-        });
+        exchange.sort_by(|a, b| b.votes.cmp(&a.votes).then(a.prefix_lower.cmp(&b.prefix_lower)));
         layout.exchange = exchange;
         layout
     }
@@ -217,11 +185,7 @@ impl SourceLayout {
         let drive = drive.unwrap_or('c').to_ascii_uppercase();
         let rest: Vec<String> = orig[root.len()..]
             .iter()
-            .map(|c| {
-                percent_encoding::percent_decode_str(c)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
+            .map(|c| percent_encoding::percent_decode_str(c).decode_utf8_lossy().into_owned())
             .collect();
         let mut s = format!("{drive}:\\");
         for r in rest {
@@ -241,33 +205,19 @@ impl SourceLayout {
 
     /// The logical path of an entry.
     pub fn logical(&self, rel_path: &str) -> LogicalPath {
-        let lower: Vec<String> = split(rel_path)
-            .iter()
-            .map(|c| normalize_component(c))
-            .collect();
+        let lower: Vec<String> = split(rel_path).iter().map(|c| normalize_component(c)).collect();
         match self.root_of(&lower) {
             Some((root, drive)) => {
                 let n = root.len();
-                LogicalPath {
-                    drive,
-                    parts: lower[n..].to_vec(),
-                    anchored: true,
-                }
+                LogicalPath { drive, parts: lower[n..].to_vec(), anchored: true }
             }
-            None => LogicalPath {
-                drive: None,
-                parts: lower,
-                anchored: false,
-            },
+            None => LogicalPath { drive: None, parts: lower, anchored: false },
         }
     }
 
     /// The Exchange install an entry lies in, and the entry's components below it (lowercase).
     pub fn in_exchange<'a>(&'a self, rel_path: &str) -> Option<(&'a ExchangeInstall, Vec<String>)> {
-        let lower: Vec<String> = split(rel_path)
-            .iter()
-            .map(|c| normalize_component(c))
-            .collect();
+        let lower: Vec<String> = split(rel_path).iter().map(|c| normalize_component(c)).collect();
         self.exchange
             .iter()
             .filter(|x| lower.len() > x.prefix_lower.len() && lower.starts_with(&x.prefix_lower))
@@ -310,12 +260,7 @@ mod tests {
     fn entries(paths: &[&str]) -> Vec<Entry> {
         paths
             .iter()
-            .map(|p| Entry {
-                rel_path: p.to_string(),
-                size: 1,
-                mtime: None,
-                locator: Locator::Zip(0),
-            })
+            .map(|p| Entry { rel_path: p.to_string(), size: 1, mtime: None, locator: Locator::Zip(0) })
             .collect()
     }
 
@@ -328,10 +273,7 @@ mod tests {
         ]);
         let l = SourceLayout::analyze(&e);
         assert_eq!(l.exchange.len(), 1);
-        assert_eq!(
-            l.exchange[0].windows_path.as_deref(),
-            Some("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\")
-        );
+        assert_eq!(l.exchange[0].windows_path.as_deref(), Some("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\"));
         let lp = l.logical("WINDOWS/temp/LSASS.DMP");
         assert!(lp.starts_with(&["windows", "temp"]));
         assert_eq!(lp.file_name(), "lsass.dmp");
@@ -345,11 +287,7 @@ mod tests {
             "D/Exchange/Bin/ExSetup.exe",
         ]);
         let l = SourceLayout::analyze(&e);
-        assert_eq!(
-            l.exchange[0].windows_path.as_deref(),
-            Some("D:\\Exchange\\"),
-            "KAPE sibling drive"
-        );
+        assert_eq!(l.exchange[0].windows_path.as_deref(), Some("D:\\Exchange\\"), "KAPE sibling drive");
         assert_eq!(l.exchange[0].source_prefix, vec!["D", "Exchange"]);
         assert_eq!(l.exchange[0].votes, 2);
 
@@ -360,14 +298,8 @@ mod tests {
             "results/Windows.KapeFiles.Targets%2FAll File Metadata.json",
         ]);
         let l = SourceLayout::analyze(&v);
-        let paths: Vec<_> = l
-            .exchange
-            .iter()
-            .map(|x| x.windows_path.clone().unwrap())
-            .collect();
-        assert!(
-            paths.contains(&"C:\\Program Files\\Microsoft\\Exchange Server\\V15\\".to_string())
-        );
+        let paths: Vec<_> = l.exchange.iter().map(|x| x.windows_path.clone().unwrap()).collect();
+        assert!(paths.contains(&"C:\\Program Files\\Microsoft\\Exchange Server\\V15\\".to_string()));
         assert!(paths.contains(&"D:\\Exchange\\".to_string()));
         let lp = l.logical("uploads/ntfs/%5C%5C.%5CC%3A/Windows/Temp/lsass.dmp");
         assert!(lp.anchored);

@@ -31,12 +31,7 @@ pub struct ZipLimits {
 
 impl Default for ZipLimits {
     fn default() -> Self {
-        ZipLimits {
-            max_entry_bytes: 16 << 30,
-            max_ratio: 250,
-            ratio_floor: 64 << 20,
-            max_total_bytes: 256 << 30,
-        }
+        ZipLimits { max_entry_bytes: 16 << 30, max_ratio: 250, ratio_floor: 64 << 20, max_total_bytes: 256 << 30 }
     }
 }
 
@@ -106,10 +101,7 @@ impl std::error::Error for SourceError {}
 impl Source {
     /// Opens a source. Fails only when the path itself cannot be read.
     pub fn open(index: usize, path: &Path, limits: ZipLimits) -> Result<Source, SourceError> {
-        let err = |reason: String| SourceError {
-            path: path.display().to_string(),
-            reason,
-        };
+        let err = |reason: String| SourceError { path: path.display().to_string(), reason };
         let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
         let root = std::fs::canonicalize(path).map_err(|e| err(e.to_string()))?;
         let label = path.display().to_string();
@@ -117,8 +109,7 @@ impl Source {
             (SourceKind::Directory, None)
         } else if meta.is_file() {
             if is_zip(&root).map_err(|e| err(e.to_string()))? {
-                let z = zipsrc::ZipSource::open(&root)
-                    .map_err(|e| err(format!("not a readable zip: {e}")))?;
+                let z = zipsrc::ZipSource::open(&root).map_err(|e| err(format!("not a readable zip: {e}")))?;
                 (SourceKind::Zip, Some(z))
             } else {
                 (SourceKind::File, None)
@@ -126,15 +117,7 @@ impl Source {
         } else {
             return Err(err("not a regular file or folder".into()));
         };
-        Ok(Source {
-            index,
-            label,
-            root,
-            kind,
-            zip,
-            limits,
-            inflated: Arc::new(AtomicU64::new(0)),
-        })
+        Ok(Source { index, label, root, kind, zip, limits, inflated: Arc::new(AtomicU64::new(0)) })
     }
 
     /// A short name for the source: the folder, zip or file name without extension.
@@ -143,8 +126,7 @@ impl Source {
             SourceKind::Directory => self.root.file_name(),
             _ => self.root.file_stem(),
         };
-        stem.map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.label.clone())
+        stem.map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| self.label.clone())
     }
 
     /// Lists every regular file in the source, sorted by path; problems are reported, not fatal.
@@ -156,20 +138,10 @@ impl Source {
                 None => (Vec::new(), Vec::new()),
             },
             SourceKind::File => {
-                let name = self
-                    .root
-                    .file_name()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let name = self.root.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                 match std::fs::metadata(&self.root) {
                     Ok(m) => (vec![dir::entry_for(&self.root, name, &m)], Vec::new()),
-                    Err(e) => (
-                        Vec::new(),
-                        vec![ListProblem {
-                            rel_path: name,
-                            reason: format!("unreadable: {e}"),
-                        }],
-                    ),
+                    Err(e) => (Vec::new(), vec![ListProblem { rel_path: name, reason: format!("unreadable: {e}") }]),
                 }
             }
         };
@@ -179,11 +151,7 @@ impl Source {
 
     /// Runs `f` over a reader of the entry's bytes. Zip entries are inflated on the fly, within
     /// the zip limits: past them the reader fails with an error that says which limit.
-    pub fn with_reader<T>(
-        &self,
-        entry: &Entry,
-        f: impl FnOnce(&mut dyn Read) -> T,
-    ) -> io::Result<T> {
+    pub fn with_reader<T>(&self, entry: &Entry, f: impl FnOnce(&mut dyn Read) -> T) -> io::Result<T> {
         match &entry.locator {
             Locator::Fs(p) => {
                 let mut file = open_read_only(p)?;
@@ -202,8 +170,7 @@ impl Source {
             SourceKind::Directory => {
                 let p = self.root.join(rel_path);
                 let m = std::fs::metadata(&p).ok()?;
-                m.is_file()
-                    .then(|| dir::entry_for(&p, rel_path.to_string(), &m))
+                m.is_file().then(|| dir::entry_for(&p, rel_path.to_string(), &m))
             }
             SourceKind::File => {
                 let (entries, _) = self.entries();
@@ -228,9 +195,7 @@ fn canonical_or_parent(path: &Path) -> PathBuf {
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
+        std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
     };
     let mut tail = Vec::new();
     let mut cur = abs.as_path();
@@ -281,11 +246,7 @@ pub fn open_read_only(path: &Path) -> io::Result<std::fs::File> {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        if let Ok(f) = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOATIME)
-            .open(path)
-        {
+        if let Ok(f) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOATIME).open(path) {
             return Ok(f);
         }
     }

@@ -36,8 +36,7 @@ impl Seek for SharedFile {
             SeekFrom::End(d) => self.len.checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.pos =
-            new.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
+        self.pos = new.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
         Ok(self.pos)
     }
 }
@@ -66,29 +65,19 @@ pub(crate) fn unsafe_name_reason(name: &str) -> Option<&'static str> {
 }
 
 /// The entry at `i`: `Ok(None)` for folders, `Err` for entries that are listed as problems.
-fn entry_at(
-    archive: &mut zip::ZipArchive<SharedFile>,
-    i: usize,
-) -> Result<Option<Entry>, ListProblem> {
+fn entry_at(archive: &mut zip::ZipArchive<SharedFile>, i: usize) -> Result<Option<Entry>, ListProblem> {
     // Raw access reads metadata without starting decompression (cheap, and works for
     // encrypted or unsupported entries, which are reported rather than skipped silently).
     let fallback_name = |a: &zip::ZipArchive<SharedFile>| {
-        a.name_for_index(i)
-            .and_then(|r| r.ok())
-            .map(|s| s.into_owned())
-            .unwrap_or_else(|| format!("<zip entry #{i}>"))
+        a.name_for_index(i).and_then(|r| r.ok()).map(|s| s.into_owned()).unwrap_or_else(|| format!("<zip entry #{i}>"))
     };
     let name_guess = fallback_name(archive);
-    let zf = archive.by_index_raw(i).map_err(|e| ListProblem {
-        rel_path: name_guess.clone(),
-        reason: format!("unreadable zip entry: {e}"),
-    })?;
+    let zf = archive
+        .by_index_raw(i)
+        .map_err(|e| ListProblem { rel_path: name_guess.clone(), reason: format!("unreadable zip entry: {e}") })?;
     let raw_name = zf
         .name()
-        .map_err(|e| ListProblem {
-            rel_path: name_guess.clone(),
-            reason: format!("unreadable entry name: {e}"),
-        })?
+        .map_err(|e| ListProblem { rel_path: name_guess.clone(), reason: format!("unreadable entry name: {e}") })?
         .into_owned();
     if zf.is_dir() {
         return Ok(None);
@@ -101,16 +90,10 @@ fn entry_at(
         });
     }
     if zf.encrypted() {
-        return Err(ListProblem {
-            rel_path: name,
-            reason: "encrypted zip entry; not read".into(),
-        });
+        return Err(ListProblem { rel_path: name, reason: "encrypted zip entry; not read".into() });
     }
     if zf.is_symlink() {
-        return Err(ListProblem {
-            rel_path: name,
-            reason: "symlink stored in the zip; not followed".into(),
-        });
+        return Err(ListProblem { rel_path: name, reason: "symlink stored in the zip; not followed".into() });
     }
     let mtime = zf.last_modified().and_then(|d| {
         Timestamp::from_parts(
@@ -123,23 +106,14 @@ fn entry_at(
             0,
         )
     });
-    Ok(Some(Entry {
-        rel_path: name,
-        size: zf.size(),
-        mtime,
-        locator: Locator::Zip(i),
-    }))
+    Ok(Some(Entry { rel_path: name, size: zf.size(), mtime, locator: Locator::Zip(i) }))
 }
 
 impl ZipSource {
     pub(super) fn open(path: &Path) -> io::Result<ZipSource> {
         let file = super::open_read_only(path)?;
         let len = file.metadata()?.len();
-        let shared = SharedFile {
-            file: Arc::new(file),
-            pos: 0,
-            len,
-        };
+        let shared = SharedFile { file: Arc::new(file), pos: 0, len };
         let archive = zip::ZipArchive::new(shared).map_err(io::Error::other)?;
         Ok(ZipSource { archive })
     }
@@ -160,9 +134,7 @@ impl ZipSource {
 
     pub(super) fn entry_by_path(&self, rel_path: &str) -> Option<Entry> {
         let mut archive = self.archive.clone();
-        let i = archive
-            .index_for_name(rel_path)
-            .or_else(|| archive.index_for_name(&rel_path.replace('/', "\\")))?;
+        let i = archive.index_for_name(rel_path).or_else(|| archive.index_for_name(&rel_path.replace('/', "\\")))?;
         entry_at(&mut archive, i).ok().flatten()
     }
 
@@ -175,20 +147,13 @@ impl ZipSource {
     ) -> io::Result<T> {
         let mut archive = self.archive.clone();
         let zf = archive.by_index(index).map_err(|e| match e {
-            zip::result::ZipError::UnsupportedArchive(m) => io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!("unsupported zip entry: {m}"),
-            ),
+            zip::result::ZipError::UnsupportedArchive(m) => {
+                io::Error::new(io::ErrorKind::Unsupported, format!("unsupported zip entry: {m}"))
+            }
             other => io::Error::other(other),
         })?;
         let compressed = zf.compressed_size().max(1);
-        let mut limited = LimitedReader {
-            inner: zf,
-            read: 0,
-            compressed,
-            limits: *limits,
-            total,
-        };
+        let mut limited = LimitedReader { inner: zf, read: 0, compressed, limits: *limits, total };
         Ok(f(&mut limited))
     }
 }
@@ -210,31 +175,18 @@ impl<R: Read> Read for LimitedReader<'_, R> {
         let n = self.inner.read(buf)?;
         self.read += n as u64;
         let total = self.total.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
-        let limit = |what: String| {
-            Err(io::Error::new(
-                io::ErrorKind::FileTooLarge,
-                format!("{INFLATE_LIMIT}: {what}"),
-            ))
-        };
+        let limit = |what: String| Err(io::Error::new(io::ErrorKind::FileTooLarge, format!("{INFLATE_LIMIT}: {what}")));
         if self.read > self.limits.max_entry_bytes {
-            return limit(format!(
-                "entry inflated past {} bytes",
-                self.limits.max_entry_bytes
-            ));
+            return limit(format!("entry inflated past {} bytes", self.limits.max_entry_bytes));
         }
-        if self.read > self.limits.ratio_floor
-            && self.read / self.compressed > self.limits.max_ratio
-        {
+        if self.read > self.limits.ratio_floor && self.read / self.compressed > self.limits.max_ratio {
             return limit(format!(
                 "entry inflated {} bytes from {} compressed (ratio over {}:1, likely a zip bomb)",
                 self.read, self.compressed, self.limits.max_ratio
             ));
         }
         if total > self.limits.max_total_bytes {
-            return limit(format!(
-                "zip inflated past {} bytes in total",
-                self.limits.max_total_bytes
-            ));
+            return limit(format!("zip inflated past {} bytes in total", self.limits.max_total_bytes));
         }
         Ok(n)
     }
