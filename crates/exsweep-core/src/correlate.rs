@@ -77,7 +77,7 @@ impl SourceResult {
             *self.builds.entry(b.clone()).or_insert(0) += 1;
         }
         if let Some(f) = family {
-            self.families.entry(f).or_default().add_file(obs.bytes, &obs.time);
+            self.families.entry(f).or_default().add_file(obs.bytes, obs.lines.max(obs.records), &obs.time);
         }
     }
 

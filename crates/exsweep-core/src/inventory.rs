@@ -149,6 +149,8 @@ impl Family {
 pub struct FamilyInventory {
     pub files: u64,
     pub bytes: u64,
+    /// Lines (text logs) or events read.
+    pub records: u64,
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
     /// Holes longer than a day: (last entry before, first entry after).
@@ -158,9 +160,10 @@ pub struct FamilyInventory {
 }
 
 impl FamilyInventory {
-    pub fn add_file(&mut self, bytes: u64, tracker: &TimeTracker) {
+    pub fn add_file(&mut self, bytes: u64, records: u64, tracker: &TimeTracker) {
         self.files += 1;
         self.bytes += bytes;
+        self.records += records;
         self.tracker.merge(tracker);
     }
 
@@ -168,6 +171,7 @@ impl FamilyInventory {
     pub fn merge(&mut self, other: &FamilyInventory) {
         self.files += other.files;
         self.bytes += other.bytes;
+        self.records += other.records;
         self.tracker.merge(&other.tracker);
     }
 
@@ -320,7 +324,7 @@ mod tests {
         let mut t = TimeTracker::default();
         t.observe(ts("2021-03-10T00:00:00Z"));
         let mut inv = FamilyInventory::default();
-        inv.add_file(10, &t);
+        inv.add_file(10, 1, &t);
         inv.finalize();
         fams.insert(Family::HttpProxy("Ecp".into()), inv);
         let f = coverage_findings(&fams, ts("2021-03-03"));
