@@ -7,11 +7,11 @@ use crate::correlate::{self, HostSummary};
 use crate::detect::{self, Detector, FileCtx, files};
 use crate::inventory::{Family, HTTPPROXY_PROTOCOLS, RULE_FILE};
 use crate::model::{ArtifactKind, Finding, RuleMeta, Severity};
-use crate::read::{self, Bom, Dialect, FileObs, Format, ReadOptions, SNIFF_LEN, events};
+use crate::read::prefilter::CiLiterals;
+use crate::read::{self, Bom, Dialect, FieldGate, FileObs, Format, Gate, ReadOptions, SNIFF_LEN, events};
 use crate::record::Record;
 use crate::source::{Entry, ExchangeInstall, Locator, Source, SourceError, SourceLayout, ZipLimits, read_up_to};
 use crate::time::Timestamp;
-use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -130,7 +130,16 @@ pub struct Engine {
 
 struct KindPlan {
     detectors: Vec<usize>,
-    prefilter: Option<AhoCorasick>,
+    /// Every record must reach the detectors (a detector with neither anchors nor a field gate).
+    all: bool,
+    literals: Option<CiLiterals>,
+    fields: Vec<FieldGate>,
+}
+
+impl KindPlan {
+    fn gate(&self) -> Gate<'_> {
+        Gate { all: self.all, literals: self.literals.as_ref(), fields: &self.fields }
+    }
 }
 
 impl Default for Engine {
@@ -154,15 +163,12 @@ impl Engine {
             .iter()
             .map(|&kind| {
                 let ids: Vec<usize> = (0..detectors.len()).filter(|&i| detectors[i].kinds().contains(&kind)).collect();
-                // One detector that needs every record disables the prefilter for the kind.
-                let needs_all = ids.iter().any(|&i| detectors[i].anchors().is_empty());
-                let prefilter = if needs_all || ids.is_empty() {
-                    None
-                } else {
-                    let lits: Vec<&str> = ids.iter().flat_map(|&i| detectors[i].anchors().iter().copied()).collect();
-                    AhoCorasick::builder().ascii_case_insensitive(true).build(lits).ok()
-                };
-                (kind, KindPlan { detectors: ids, prefilter })
+                // One detector that needs every record disables the gate for the kind.
+                let all = ids.iter().any(|&i| detectors[i].anchors().is_empty() && detectors[i].field_gate().is_none());
+                let lits: Vec<&str> = ids.iter().flat_map(|&i| detectors[i].anchors().iter().copied()).collect();
+                let literals = (!lits.is_empty()).then(|| CiLiterals::new(&lits));
+                let fields = ids.iter().filter_map(|&i| detectors[i].field_gate()).collect();
+                (kind, KindPlan { detectors: ids, all, literals, fields })
             })
             .collect();
         Engine { detectors, plans }
@@ -417,14 +423,14 @@ impl Engine {
         let result = match format {
             Format::Delimited(dialect, _) => {
                 let default = read::default_header(kind);
-                let prefilter = plan.and_then(|p| p.prefilter.as_ref());
+                let gate = plan.map(KindPlan::gate).unwrap_or_default();
                 let text_mode = kind == ArtifactKind::OabGenerator;
                 read::delimited::read(
                     &mut text,
                     dialect,
                     default.as_ref(),
                     text_mode,
-                    prefilter,
+                    &gate,
                     &opts.read,
                     &mut obs,
                     &mut |rec, obs| {

@@ -3,7 +3,7 @@
 //! line goes through here, so the checks are byte comparisons on borrowed columns: no allocation
 //! and no regex on the common path.
 
-use super::{Detector, FileCtx, contains_ci, ends_ci, starts_ci};
+use super::{Detector, FieldGate, FileCtx, contains_ci, ends_ci, starts_ci};
 use crate::model::{ArtifactKind, Category, Finding, RuleMeta, Severity};
 use crate::record::Record;
 use aho_corasick::AhoCorasick;
@@ -173,12 +173,40 @@ fn is_ecp_short_js(stem: &str) -> bool {
     (1..=3).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// Whether a request path can fire any of the path-based rules (the line is then parsed).
+pub fn interesting_stem(stem: &str) -> bool {
+    POST_TARGETS.iter().any(|t| stem.eq_ignore_ascii_case(t))
+        || is_ecp_short_js(stem)
+        || AUTH_JS.iter().any(|t| stem.eq_ignore_ascii_case(t))
+        || stem.eq_ignore_ascii_case("/rpc/")
+        || webshell_drop_folder(stem).is_some()
+}
+
+/// The user-agent literals: every line the user-agent rule fires on contains one.
+const UA_ANCHORS: [&str; TOOL_AGENTS.len() + CRAWLER_AGENTS.len()] = {
+    let mut out = [""; TOOL_AGENTS.len() + CRAWLER_AGENTS.len()];
+    let mut i = 0;
+    while i < TOOL_AGENTS.len() {
+        out[i] = TOOL_AGENTS[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < CRAWLER_AGENTS.len() {
+        out[i + j] = CRAWLER_AGENTS[j];
+        j += 1;
+    }
+    out
+};
+
 impl Detector for IisHafnium {
     fn kinds(&self) -> &[ArtifactKind] {
         &[ArtifactKind::IisW3c]
     }
     fn anchors(&self) -> &[&'static str] {
-        &[]
+        &UA_ANCHORS
+    }
+    fn field_gate(&self) -> Option<FieldGate> {
+        Some(FieldGate { column: "cs-uri-stem", test: interesting_stem })
     }
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
         let Some(h) = rec.header() else { return };

@@ -35,13 +35,19 @@ impl FileCtx<'_> {
     }
 }
 
+pub use crate::read::FieldGate;
+
 /// A built-in check over records.
 pub trait Detector: Send + Sync {
     /// Record kinds the detector reads.
     fn kinds(&self) -> &[ArtifactKind];
     /// Literals (ASCII case-insensitive) of which every line the detector can fire on contains at
-    /// least one. Empty: the detector needs every record.
+    /// least one, unless it passes the field gate. Empty with no field gate: every record.
     fn anchors(&self) -> &[&'static str];
+    /// A column test that, together with the anchors, selects every line the detector can fire on.
+    fn field_gate(&self) -> Option<FieldGate> {
+        None
+    }
     /// Checks one record; pushes findings.
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>);
 }

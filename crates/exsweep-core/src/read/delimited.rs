@@ -6,10 +6,10 @@
 //! can fire on; other lines only feed the time coverage, read from the first bytes of the line.
 
 use super::lines::{Chunk, for_each_chunk, line_ranges};
-use super::{FileObs, ReadOptions};
+use super::prefilter::CiLiterals;
+use super::{FileObs, Gate, ReadOptions};
 use crate::record::{Fields, Header, Record};
 use crate::time::Timestamp;
-use aho_corasick::{AhoCorasick, Input};
 use std::io::{self, Read};
 
 /// The two delimited dialects.
@@ -49,6 +49,9 @@ impl TimeCols {
         matches!(self, TimeCols::One(0) | TimeCols::DateTime(0, 1))
     }
 }
+
+/// A field gate with its column resolved against the current header.
+type ResolvedGate = (usize, fn(&str) -> bool);
 
 /// Reusable per-file parse state.
 struct LineParser {
@@ -165,7 +168,7 @@ pub fn read(
     dialect: Dialect,
     default_header: Option<&Header>,
     text_mode: bool,
-    prefilter: Option<&AhoCorasick>,
+    gate: &Gate<'_>,
     opts: &ReadOptions,
     obs: &mut FileObs,
     on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
@@ -179,6 +182,14 @@ pub fn read(
     let mut last_lead_len = 0usize;
     let mut force_parse = true;
     let mut used_default = false;
+    let prefilter = if gate.all { None } else { gate.literals };
+    // Field gates resolved against the current header; `None` when a column is missing (then
+    // every line is parsed, which is always correct).
+    let mut gate_cols: Option<Vec<ResolvedGate>> = None;
+    let resolve = |h: &Header| -> Option<Vec<ResolvedGate>> {
+        gate.fields.iter().map(|g| h.index(g.column).map(|i| (i, g.test))).collect()
+    };
+    let sep = if dialect == Dialect::W3c { b' ' } else { b',' };
     let mut lossy_line = String::new();
 
     let tail = for_each_chunk(reader, opts.max_line, |chunk| match chunk {
@@ -188,6 +199,7 @@ pub fn read(
         }
         Chunk::Lines { text, offset } => {
             let mut next_hit = next_hit_from(prefilter, text, 0);
+            let chunk_has_nul = memchr::memchr(0, text).is_some();
             for (a, b) in line_ranges(text) {
                 line_no += 1;
                 let line = &text[a..b];
@@ -202,11 +214,12 @@ pub fn read(
                     handle_directive(line, dialect, &mut header, obs);
                     if let Some(h) = &header {
                         time_cols = TimeCols::of(h, dialect);
+                        gate_cols = resolve(h);
                     }
                     force_parse = true;
                     continue;
                 }
-                if memchr::memchr(0, line).is_some() {
+                if chunk_has_nul && memchr::memchr(0, line).is_some() {
                     obs.note_nul(line_no, offset + a as u64);
                     continue;
                 }
@@ -216,6 +229,7 @@ pub fn read(
                 {
                     header = Some(d.clone());
                     time_cols = TimeCols::of(d, dialect);
+                    gate_cols = resolve(d);
                     used_default = true;
                 }
                 // Coverage: the time at the start of the line, parsed only when the hour changes.
@@ -230,13 +244,22 @@ pub fn read(
                     last_lead_len = line.len().min(32);
                     last_lead[..last_lead_len].copy_from_slice(&line[..last_lead_len]);
                 }
-                let hit = match next_hit {
-                    Some(h) if h < b => {
-                        next_hit = next_hit_from(prefilter, text, b);
-                        true
+                let hit = gate.all
+                    || match next_hit {
+                        Some(h) if h < b => {
+                            next_hit = next_hit_from(prefilter, text, b);
+                            true
+                        }
+                        _ => false,
                     }
-                    _ => prefilter.is_none(),
-                };
+                    || (!gate.fields.is_empty()
+                        && match &gate_cols {
+                            Some(cols) => cols.iter().any(|&(i, test)| match nth_field(line, sep, i) {
+                                Some(v) => std::str::from_utf8(v).map_or(true, test),
+                                None => true,
+                            }),
+                            None => true,
+                        });
                 if !(hit || force_parse) {
                     continue;
                 }
@@ -346,12 +369,22 @@ fn lead_time(line: &[u8], dialect: Dialect) -> Option<Timestamp> {
     Timestamp::parse(s.trim_matches('"'))
 }
 
-fn next_hit_from(prefilter: Option<&AhoCorasick>, text: &[u8], from: usize) -> Option<usize> {
-    let ac = prefilter?;
-    if from >= text.len() {
+fn next_hit_from(prefilter: Option<&CiLiterals>, text: &[u8], from: usize) -> Option<usize> {
+    prefilter?.find_from(text, from)
+}
+
+/// The `n`-th field of a line, found without parsing it. `None` when it cannot be found cheaply:
+/// a CSV line with quotes (separators may hide inside them), or a short line.
+fn nth_field(line: &[u8], sep: u8, n: usize) -> Option<&[u8]> {
+    if sep == b',' && memchr::memchr(b'"', line).is_some() {
         return None;
     }
-    ac.find(Input::new(text).range(from..)).map(|m| m.start())
+    let mut start = 0;
+    for _ in 0..n {
+        start += memchr::memchr(sep, &line[start..])? + 1;
+    }
+    let end = memchr::memchr(sep, &line[start..]).map_or(line.len(), |e| start + e);
+    Some(&line[start..end])
 }
 
 fn handle_directive(line: &[u8], dialect: Dialect, header: &mut Option<Header>, obs: &mut FileObs) {

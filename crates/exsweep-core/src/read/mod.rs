@@ -6,6 +6,7 @@
 pub mod delimited;
 pub mod events;
 pub mod lines;
+pub mod prefilter;
 
 use crate::inventory::TimeTracker;
 use crate::model::ArtifactKind;
@@ -14,6 +15,24 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 pub use delimited::Dialect;
+
+/// A cheap test on one column, run on every line before parsing it: a line is parsed when the
+/// test passes (or when the column cannot be found cheaply).
+#[derive(Clone, Copy, Debug)]
+pub struct FieldGate {
+    /// Column name, matched case-insensitively against the `#Fields:` header.
+    pub column: &'static str,
+    pub test: fn(&str) -> bool,
+}
+
+/// Which lines a delimited reader must parse for the detectors: every line, or the lines that
+/// contain one of the literals or pass one of the field gates.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Gate<'a> {
+    pub all: bool,
+    pub literals: Option<&'a prefilter::CiLiterals>,
+    pub fields: &'a [FieldGate],
+}
 
 /// Reader settings.
 #[derive(Clone, Copy, Debug)]
