@@ -127,7 +127,7 @@ fn utf16_with_bom_is_transcoded_and_invalid_utf8_is_read_lossily() {
         utf16.extend_from_slice(&u.to_le_bytes());
     }
     write(dir.path(), &format!("{EX}/Logging/HttpProxy/Owa/HttpProxy_2021030311-1.LOG"), &utf16);
-    let mut bad = format!("{}", httpproxy_header("15.01.2176.002", "2021-03-03T12:00:00Z")).into_bytes();
+    let mut bad = httpproxy_header("15.01.2176.002", "2021-03-03T12:00:00Z").into_bytes();
     let mut row = ssrf_line("2021-03-03T12:00:01Z").into_bytes();
     let ua = row.windows(7).position(|w| w == b"Mozilla").unwrap();
     row[ua] = 0xC3; // a lone lead byte: invalid UTF-8
