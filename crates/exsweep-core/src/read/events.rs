@@ -41,6 +41,26 @@ pub fn read_evtx(
     obs.bytes = size;
     let parser = evtx::EvtxParser::from_read_seek(input)
         .map_err(|e| io::Error::other(format!("not a readable EVTX file: {e}")))?;
+    // A copy cut short loses its last chunk silently in the parser: say so.
+    let header = parser.header();
+    let block = u64::from(header.header_block_size.max(1));
+    let whole_chunks = size.saturating_sub(block) / 65536;
+    let partial = size.saturating_sub(block) % 65536;
+    if partial != 0 {
+        obs.note(format!(
+            "truncated EVTX: {partial} bytes of a partial chunk at offset {} not read (file cut short?)",
+            block + whole_chunks * 65536
+        ));
+    }
+    if u64::from(header.chunk_count) > whole_chunks {
+        obs.note(format!(
+            "truncated EVTX: the header lists {} chunks, the file holds {whole_chunks}",
+            header.chunk_count
+        ));
+    }
+    if !header.validate_checksum() {
+        obs.note("EVTX file header checksum mismatch (header damaged; chunks read anyway)".into());
+    }
     let settings = evtx::ParserSettings::new().num_threads(1).validate_checksums(true);
     let mut parser = parser.with_configuration(settings);
     let mut xml = XmlEventParser::default();

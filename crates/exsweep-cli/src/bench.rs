@@ -1,0 +1,215 @@
+//! `exsweep bench`: generates a large synthetic Exchange server (HttpProxy, ECP, OAB and IIS logs,
+//! 1 GB or more), then times full `exsweep scan` runs in a child process and reports MB/s and peak
+//! RSS, beside `rg -c ServerInfo~` over the same files. Both are measured with a warm page cache
+//! and, where the OS lets us drop it (Linux, root), a cold one.
+
+use crate::demo::{LayoutArg, ServerArgs};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+#[derive(Args, Clone)]
+pub struct BenchArgs {
+    /// Corpus size to generate, in GB (decimal).
+    #[arg(long, default_value_t = 1.0)]
+    size_gb: f64,
+    /// Where to keep the corpus; reused when it is already there with the same size.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Timed runs per measurement (the best is reported).
+    #[arg(long, default_value_t = 3)]
+    runs: u32,
+    /// Worker threads for the scan (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Skip the cold-cache runs even where dropping the page cache is possible.
+    #[arg(long)]
+    warm_only: bool,
+}
+
+/// Wall time and peak resident memory of one child process.
+struct Run {
+    secs: f64,
+    max_rss_kb: i64,
+    ok: bool,
+}
+
+/// Runs a command and measures it with wait4, which reports the child's own peak RSS.
+fn measure(cmd: &mut Command) -> std::io::Result<Run> {
+    let started = Instant::now();
+    let child = cmd.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data, and wait4 writes it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let secs = started.elapsed().as_secs_f64();
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1;
+    Ok(Run { secs, max_rss_kb: usage.ru_maxrss, ok })
+}
+
+fn corpus_bytes(dir: &Path) -> (u64, u64) {
+    let mut bytes = 0;
+    let mut files = 0;
+    for e in walk(dir) {
+        bytes += e.1;
+        files += 1;
+    }
+    (bytes, files)
+}
+
+fn walk(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else if m.is_file() {
+                out.push((e.path(), m.len()));
+            }
+        }
+    }
+    out
+}
+
+/// Drops the page cache (Linux, root only); false when not allowed.
+fn drop_caches() -> bool {
+    // SAFETY: sync has no preconditions.
+    unsafe { libc::sync() };
+    std::fs::write("/proc/sys/vm/drop_caches", "3\n").is_ok()
+}
+
+fn warm(dir: &Path) {
+    let mut buf = vec![0u8; 1 << 20];
+    for (p, _) in walk(dir) {
+        if let Ok(mut f) = std::fs::File::open(p) {
+            while matches!(std::io::Read::read(&mut f, &mut buf), Ok(n) if n > 0) {}
+        }
+    }
+}
+
+fn best(runs: &[Run]) -> Option<&Run> {
+    runs.iter().filter(|r| r.ok).min_by(|a, b| a.secs.total_cmp(&b.secs))
+}
+
+pub fn run(a: &BenchArgs) -> u8 {
+    let dir = a.dir.clone().unwrap_or_else(|| std::env::temp_dir().join("exsweep-bench"));
+    let target = (a.size_gb * 1e9) as u64;
+    let marker = dir.join(format!("corpus-{:.2}GB.done", a.size_gb));
+    let source = dir.join("EX01");
+    if !marker.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        // Calibrate: bytes per unit of scale, from a small generation.
+        let probe = dir.join("probe");
+        let small = ServerArgs::for_bench(0.2, LayoutArg::Drive);
+        let per_scale = match crate::demo::generate(&small, &probe) {
+            Ok((p, _)) => corpus_bytes(&p).0 as f64 / 0.2,
+            Err(e) => return crate::fail(format!("bench: cannot generate the calibration corpus: {e}")),
+        };
+        let _ = std::fs::remove_dir_all(&probe);
+        let scale = (target as f64 / per_scale.max(1.0)).max(0.1);
+        eprintln!("bench: generating ~{:.2} GB (scale {scale:.1}) in {} ...", a.size_gb, dir.display());
+        let t = Instant::now();
+        let big = ServerArgs::for_bench(scale, LayoutArg::Drive);
+        if let Err(e) = crate::demo::generate(&big, &dir) {
+            return crate::fail(format!("bench: cannot generate the corpus: {e}"));
+        }
+        let (bytes, _) = corpus_bytes(&source);
+        eprintln!(
+            "bench: generated {:.2} GB in {:.1} s ({:.0} MB/s)",
+            bytes as f64 / 1e9,
+            t.elapsed().as_secs_f64(),
+            bytes as f64 / 1e6 / t.elapsed().as_secs_f64()
+        );
+        let _ = std::fs::write(&marker, "");
+    }
+    let (bytes, files) = corpus_bytes(&source);
+    let mb = bytes as f64 / 1e6;
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return crate::fail(format!("bench: cannot find the exsweep binary: {e}")),
+    };
+    let scan_cmd = || {
+        let mut c = Command::new(&exe);
+        c.arg("scan").arg(&source).args([
+            "--format",
+            "jsonl",
+            "--output",
+            "/dev/null",
+            "--quiet",
+            "--fail-on",
+            "never",
+        ]);
+        if let Some(t) = a.threads {
+            c.args(["--threads", &t.to_string()]);
+        }
+        c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        c
+    };
+    let rg_cmd = || {
+        let mut c = Command::new("rg");
+        c.args(["-c", "ServerInfo~"]).arg(&source);
+        c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        c
+    };
+    let have_rg = Command::new("rg").arg("--version").output().is_ok_and(|o| o.status.success());
+    println!(
+        "corpus: {} files, {:.2} GB (HttpProxy, ECP, OABGenerator, IIS W3SVC1/2, Application.evtx)",
+        files,
+        mb / 1e3
+    );
+    let report = |label: &str, cold: bool| {
+        let mut scans = Vec::new();
+        let mut rgs = Vec::new();
+        for _ in 0..a.runs.max(1) {
+            if cold && !drop_caches() {
+                return false;
+            }
+            if let Ok(r) = measure(&mut scan_cmd()) {
+                scans.push(r);
+            }
+            if have_rg {
+                if cold {
+                    drop_caches();
+                }
+                if let Ok(r) = measure(&mut rg_cmd()) {
+                    rgs.push(r);
+                }
+            }
+        }
+        let Some(s) = best(&scans) else {
+            println!("{label}: scan failed");
+            return true;
+        };
+        let peak = scans.iter().map(|r| r.max_rss_kb).max().unwrap_or(0);
+        print!(
+            "{label}: exsweep scan {:.2} s = {:.0} MB/s, peak RSS {:.0} MB",
+            s.secs,
+            mb / s.secs,
+            peak as f64 / 1024.0
+        );
+        match best(&rgs) {
+            Some(r) => println!(
+                "; rg -c ServerInfo~ {:.2} s = {:.0} MB/s; exsweep/rg time ratio {:.2}",
+                r.secs,
+                mb / r.secs,
+                s.secs / r.secs
+            ),
+            None => println!("; rg not found (install ripgrep to compare)"),
+        }
+        true
+    };
+    warm(&source);
+    report("warm cache", false);
+    if !a.warm_only && !report("cold cache", true) {
+        println!("cold cache: not measured (dropping the page cache needs Linux and root)");
+    }
+    0
+}
