@@ -109,6 +109,10 @@ fn non_default_install_path_is_found_by_content() {
     let report = scan(dir.path());
     check(&report, &truth);
     assert!(report.hosts[0].exchange_installs.iter().any(|x| x.eq_ignore_ascii_case(r"D:\Exchange\")));
+    // A plain drive copy does not name its drive; the OAB exclusion must still hold.
+    let copy = tempfile::tempdir().unwrap();
+    let truth = write_tree(&server, Layout::Drive, copy.path()).unwrap();
+    check(&scan(copy.path()), &truth);
 }
 
 #[test]

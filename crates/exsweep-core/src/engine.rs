@@ -615,7 +615,7 @@ fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
             class = PathClass::OabGenerator;
         }
     }
-    let exchange_path = exchange.and_then(|x| x.windows_path.clone());
+    let exchange_path = exchange.and_then(|x| x.match_path());
     Artifact { source, entry, class, exchange_path, file_rule }
 }
 

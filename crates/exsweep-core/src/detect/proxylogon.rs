@@ -377,14 +377,18 @@ impl OabDownload26858 {
     }
 
     /// Whether a captured path is the OAB download folder (the script's exclusion). `exchange_path`
-    /// ends with `\`, as the registry value the script reads does.
+    /// ends with `\`, as the registry value the script reads does; it starts with `?:` when the
+    /// drive letter is unknown, and then any drive matches.
     pub fn is_benign(&self, captured: &str, exchange_path: Option<&str>) -> bool {
         match exchange_path {
             Some(ex) => {
                 let prefix = format!("'{ex}ClientAccess\\OAB");
+                let any_drive = ex.starts_with("?:");
                 captured.len() >= prefix.len()
                     && captured.is_char_boundary(prefix.len())
-                    && captured[..prefix.len()].to_lowercase() == prefix.to_lowercase()
+                    && captured.char_indices().zip(prefix.chars()).all(|((i, a), b)| {
+                        (any_drive && i == 1) || a.eq_ignore_ascii_case(&b) || a.to_lowercase().eq(b.to_lowercase())
+                    })
             }
             None => self.benign_fallback.is_match(captured) && !captured.contains("\\..\\"),
         }
@@ -484,5 +488,10 @@ mod tests {
         assert!(d.is_benign("'D:\\Exchange\\ClientAccess\\OAB\\Temp\\x.lzx'", None));
         assert!(!d.is_benign("'D:\\Exchange\\ClientAccess\\OAB\\..\\..\\FrontEnd\\x.aspx'", None));
         assert!(!d.is_benign("'C:\\inetpub\\wwwroot\\aspnet_client\\x.aspx'", None));
+        // A plain drive copy does not say its drive letter: any letter matches.
+        let guessed = Some("?:\\Exchange\\");
+        assert!(d.is_benign("'D:\\Exchange\\ClientAccess\\OAB\\Temp\\x.lzx'", guessed));
+        assert!(!d.is_benign("'D:\\Exchange\\FrontEnd\\HttpProxy\\owa\\auth\\x.aspx'", guessed));
+        assert!(!d.is_benign("'D:\\Other\\ClientAccess\\OAB\\x.lzx'", guessed));
     }
 }

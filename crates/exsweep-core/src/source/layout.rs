@@ -57,11 +57,21 @@ pub struct ExchangeInstall {
     /// The install path as Windows wrote it, with a trailing `\` (`C:\Program Files\...\V15\`),
     /// when the drive root is known.
     pub windows_path: Option<String>,
+    /// False when the drive letter of `windows_path` is a guess (`C`): a plain drive copy does not
+    /// say which drive it was, and Exchange is often installed on another one.
+    pub drive_known: bool,
     /// How many entries vouch for it (log folders, FrontEnd\HttpProxy, ClientAccess, Bin\ExSetup.exe).
     pub votes: usize,
 }
 
 impl ExchangeInstall {
+    /// The install path for matching against paths Exchange logged: `?:\...\` when the drive
+    /// letter is unknown.
+    pub fn match_path(&self) -> Option<String> {
+        let p = self.windows_path.as_ref()?;
+        Some(if self.drive_known { p.clone() } else { format!("?{}", &p[1..]) })
+    }
+
     /// The folder as shown to people: `/`-separated source path.
     pub fn display(&self) -> String {
         self.windows_path.clone().unwrap_or_else(|| self.source_prefix.join("/"))
@@ -171,7 +181,8 @@ impl SourceLayout {
             .into_iter()
             .map(|(lower, (orig, votes))| {
                 let windows_path = layout.windows_path_of(&lower, &orig);
-                ExchangeInstall { source_prefix: orig, prefix_lower: lower, windows_path, votes }
+                let drive_known = layout.root_of(&lower).is_some_and(|(_, d)| d.is_some());
+                ExchangeInstall { source_prefix: orig, prefix_lower: lower, windows_path, drive_known, votes }
             })
             .collect();
         exchange.sort_by(|a, b| b.votes.cmp(&a.votes).then(a.prefix_lower.cmp(&b.prefix_lower)));
