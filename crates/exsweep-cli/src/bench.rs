@@ -36,6 +36,7 @@ struct Run {
 }
 
 /// Runs a command and measures it with wait4, which reports the child's own peak RSS.
+#[cfg(unix)]
 fn measure(cmd: &mut Command) -> std::io::Result<Run> {
     let started = Instant::now();
     let child = cmd.spawn()?;
@@ -49,7 +50,18 @@ fn measure(cmd: &mut Command) -> std::io::Result<Run> {
         return Err(std::io::Error::last_os_error());
     }
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1;
-    Ok(Run { secs, max_rss_kb: usage.ru_maxrss, ok })
+    // ru_maxrss is in KiB on Linux and in bytes on macOS.
+    let max_rss_kb = if cfg!(target_os = "macos") { usage.ru_maxrss / 1024 } else { usage.ru_maxrss };
+    Ok(Run { secs, max_rss_kb: max_rss_kb as i64, ok })
+}
+
+/// Runs a command and times it; peak RSS is not measured on this OS (reported as 0).
+#[cfg(not(unix))]
+fn measure(cmd: &mut Command) -> std::io::Result<Run> {
+    let started = Instant::now();
+    let status = cmd.status()?;
+    let ok = status.code().is_some_and(|c| c <= 1);
+    Ok(Run { secs: started.elapsed().as_secs_f64(), max_rss_kb: 0, ok })
 }
 
 fn corpus_bytes(dir: &Path) -> (u64, u64) {
@@ -81,8 +93,11 @@ fn walk(dir: &Path) -> Vec<(PathBuf, u64)> {
 
 /// Drops the page cache (Linux, root only); false when not allowed.
 fn drop_caches() -> bool {
+    #[cfg(unix)]
     // SAFETY: sync has no preconditions.
-    unsafe { libc::sync() };
+    unsafe {
+        libc::sync()
+    };
     std::fs::write("/proc/sys/vm/drop_caches", "3\n").is_ok()
 }
 
@@ -93,6 +108,11 @@ fn warm(dir: &Path) {
             while matches!(std::io::Read::read(&mut f, &mut buf), Ok(n) if n > 0) {}
         }
     }
+}
+
+/// Where output goes to be thrown away.
+fn null_device() -> &'static str {
+    if cfg!(windows) { "NUL" } else { "/dev/null" }
 }
 
 fn best(runs: &[Run]) -> Option<&Run> {
@@ -142,7 +162,7 @@ pub fn run(a: &BenchArgs) -> u8 {
             "--format",
             "jsonl",
             "--output",
-            "/dev/null",
+            null_device(),
             "--quiet",
             "--fail-on",
             "never",
