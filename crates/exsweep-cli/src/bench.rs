@@ -126,15 +126,21 @@ pub fn run(a: &BenchArgs) -> u8 {
     let source = dir.join("EX01");
     if !marker.exists() {
         let _ = std::fs::remove_dir_all(&dir);
-        // Calibrate: bytes per unit of scale, from a small generation.
-        let probe = dir.join("probe");
-        let small = ServerArgs::for_bench(0.2, LayoutArg::Drive);
-        let per_scale = match crate::demo::generate(&small, &probe) {
-            Ok((p, _)) => corpus_bytes(&p).0 as f64 / 0.2,
-            Err(e) => return crate::fail(format!("bench: cannot generate the calibration corpus: {e}")),
-        };
-        let _ = std::fs::remove_dir_all(&probe);
-        let scale = (target as f64 / per_scale.max(1.0)).max(0.1);
+        // Calibrate: size grows linearly with scale above a fixed part, so fit a line through
+        // two small generations.
+        let mut sizes = Vec::new();
+        for probe_scale in [0.2, 0.6] {
+            let probe = dir.join("probe");
+            let small = ServerArgs::for_bench(probe_scale, LayoutArg::Drive);
+            match crate::demo::generate(&small, &probe) {
+                Ok((p, _)) => sizes.push(corpus_bytes(&p).0 as f64),
+                Err(e) => return crate::fail(format!("bench: cannot generate the calibration corpus: {e}")),
+            }
+            let _ = std::fs::remove_dir_all(&probe);
+        }
+        let per_scale = ((sizes[1] - sizes[0]) / 0.4).max(1.0);
+        let fixed = sizes[0] - 0.2 * per_scale;
+        let scale = ((target as f64 - fixed) / per_scale).max(0.1);
         eprintln!("bench: generating ~{:.2} GB (scale {scale:.1}) in {} ...", a.size_gb, dir.display());
         let t = Instant::now();
         let big = ServerArgs::for_bench(scale, LayoutArg::Drive);

@@ -62,3 +62,54 @@ fn truncated_evtx_keeps_the_events_before_the_cut() {
     assert!(cov.iter().any(|(p, e)| p.ends_with("Application.evtx") && e.contains("truncated EVTX")), "{cov:?}");
     assert!(cov.iter().any(|(p, e)| p.ends_with("System.evtx") && e.contains("not a readable EVTX")), "{cov:?}");
 }
+
+/// Chunks without a detector's literal are only walked for record headers; the record count, the
+/// times (including a gap of several days) and every hit must equal a full rendering.
+#[test]
+fn unrendered_chunks_still_count_and_time_every_record() {
+    use exsweep_core::read::FileObs;
+    use exsweep_core::read::events::{EvtxAnchors, read_evtx};
+    let mut w = EvtxWriter::new(std::io::Cursor::new(Vec::new())).unwrap();
+    let mut planted = Vec::new();
+    for i in 0..900u64 {
+        let mut ev = um_event(i, i == 450 || i == 899);
+        if i >= 600 {
+            ev.time_ms += 5 * 86_400_000; // a five-day hole in the log
+        }
+        if i == 899 {
+            // `-like` is case-insensitive: so is the chunk prefilter.
+            ev.data = EventData::Unnamed(vec!["UMWorkerProcess".into(), "system.INVALIDCASTexception: x".into()]);
+        }
+        let id = w.write(&ev).unwrap();
+        if i == 450 || i == 899 {
+            planted.push(id);
+        }
+    }
+    assert!(w.chunk_count() >= 6);
+    let bytes = w.finish().unwrap().into_inner();
+    let read = |anchors: Option<&EvtxAnchors>| {
+        let mut obs = FileObs::new("EVTX");
+        let mut hits = Vec::new();
+        let mut seen = 0u64;
+        read_evtx(&mut std::io::Cursor::new(&bytes), anchors, &mut obs, &mut |rec, _| {
+            seen += 1;
+            let ev = rec.event().unwrap();
+            if ev.data.iter().any(|(_, v)| v.to_ascii_lowercase().contains("invalidcastexception")) {
+                hits.push(rec.record_id.unwrap());
+            }
+        })
+        .unwrap();
+        (obs.records, obs.time.first(), obs.time.last(), obs.time.gaps(), obs.channels.clone(), hits, seen)
+    };
+    let anchors = EvtxAnchors::new(&["InvalidCastException"]).unwrap();
+    let full = read(None);
+    let fast = read(Some(&anchors));
+    assert_eq!(full.0, 900);
+    assert_eq!(full.3.len(), 1, "the five-day hole is a gap");
+    assert_eq!(full.5, planted);
+    assert_eq!(
+        (&fast.0, &fast.1, &fast.2, &fast.3, &fast.4, &fast.5),
+        (&full.0, &full.1, &full.2, &full.3, &full.4, &full.5)
+    );
+    assert!(fast.6 < full.6 / 2, "most chunks were not rendered ({} of {} records)", fast.6, full.6);
+}

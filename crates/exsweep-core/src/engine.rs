@@ -134,6 +134,8 @@ struct KindPlan {
     all: bool,
     literals: Option<CiLiterals>,
     fields: Vec<FieldGate>,
+    /// For EVTX: the same literals, searched in raw chunks (UTF-16LE and ASCII).
+    evtx_anchors: Option<events::EvtxAnchors>,
 }
 
 impl KindPlan {
@@ -167,8 +169,11 @@ impl Engine {
                 let all = ids.iter().any(|&i| detectors[i].anchors().is_empty() && detectors[i].field_gate().is_none());
                 let lits: Vec<&str> = ids.iter().flat_map(|&i| detectors[i].anchors().iter().copied()).collect();
                 let literals = (!lits.is_empty()).then(|| CiLiterals::new(&lits));
-                let fields = ids.iter().filter_map(|&i| detectors[i].field_gate()).collect();
-                (kind, KindPlan { detectors: ids, all, literals, fields })
+                let fields: Vec<FieldGate> = ids.iter().filter_map(|&i| detectors[i].field_gate()).collect();
+                let evtx_anchors = (kind == ArtifactKind::Evtx && !all && fields.is_empty())
+                    .then(|| events::EvtxAnchors::new(&lits))
+                    .flatten();
+                (kind, KindPlan { detectors: ids, all, literals, fields, evtx_anchors })
             })
             .collect();
         Engine { detectors, plans }
@@ -221,17 +226,26 @@ impl Engine {
             p.files_total.store(artifacts.len() as u64, Ordering::Relaxed);
             p.bytes_total.store(artifacts.iter().map(|a| a.entry.size).sum(), Ordering::Relaxed);
         }
-        let results: Vec<FileResult> = artifacts
+        // Largest files first, one file per task: a big log left for the end (or bundled into one
+        // task with many others) would keep one core busy while the others idle. Results go back
+        // in listing order, so output does not depend on scheduling.
+        let mut order: Vec<usize> = (0..artifacts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(artifacts[i].entry.size));
+        let mut done: Vec<(usize, FileResult)> = order
             .par_iter()
-            .map(|a| {
+            .with_max_len(1)
+            .map(|&i| {
+                let a = &artifacts[i];
                 let r = self.process(&sources[a.source], a, opts);
                 if let Some(p) = &opts.progress {
                     p.files_done.fetch_add(1, Ordering::Relaxed);
                     p.bytes_done.fetch_add(a.entry.size, Ordering::Relaxed);
                 }
-                r
+                (i, r)
             })
             .collect();
+        done.sort_unstable_by_key(|(i, _)| *i);
+        let results = done.into_iter().map(|(_, r)| r);
         let mut per_source: Vec<correlate::SourceResult> = sources
             .iter()
             .zip(&layouts)
@@ -293,15 +307,15 @@ impl Engine {
             let mut ev_findings = Vec::new();
             let ctx = self.ctx(src, a, ArtifactKind::Evtx);
             let plan = self.plan(ArtifactKind::Evtx);
+            let anchors = plan.and_then(|p| p.evtx_anchors.as_ref());
             let mut on = |rec: &Record<'_>, _: &mut FileObs| self.run(plan, &ctx, rec, &mut ev_findings);
             let r: std::io::Result<()> = match &a.entry.locator {
-                Locator::Fs(p) => {
-                    crate::source::open_read_only(p).and_then(|mut f| events::read_evtx(&mut f, &mut obs, &mut on))
-                }
+                Locator::Fs(p) => crate::source::open_read_only(p)
+                    .and_then(|mut f| events::read_evtx(&mut f, anchors, &mut obs, &mut on)),
                 Locator::Zip(_) => src
                     .with_reader(&a.entry, |r| {
                         let mut spooled = events::spool(r, opts.read.evtx_mem_limit)?;
-                        events::read_evtx(&mut *spooled, &mut obs, &mut on)
+                        events::read_evtx(&mut *spooled, anchors, &mut obs, &mut on)
                     })
                     .and_then(|x| x),
             };

@@ -428,7 +428,7 @@ impl Detector for UmInvalidCast26857 {
         &[ArtifactKind::Evtx, ArtifactKind::EventExport]
     }
     fn anchors(&self) -> &[&'static str] {
-        &[]
+        &["InvalidCastException"]
     }
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
         let Some(ev) = rec.event() else { return };

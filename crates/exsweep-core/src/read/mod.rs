@@ -227,7 +227,19 @@ pub fn sniff(head: &[u8]) -> Format {
 }
 
 /// The standard columns of logs whose header may be missing from a truncated copy.
-pub fn default_header(kind: ArtifactKind) -> Option<Header> {
+pub fn default_header(kind: ArtifactKind) -> Option<std::sync::Arc<Header>> {
+    use std::sync::{Arc, OnceLock};
+    static HEADERS: [OnceLock<Option<Arc<Header>>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match kind {
+        ArtifactKind::Httpproxy => 0,
+        ArtifactKind::EcpServer => 1,
+        ArtifactKind::IisW3c => 2,
+        _ => return None,
+    };
+    HEADERS[slot].get_or_init(|| build_default_header(kind).map(Arc::new)).clone()
+}
+
+fn build_default_header(kind: ArtifactKind) -> Option<Header> {
     let names: &[&str] = match kind {
         ArtifactKind::Httpproxy => &HTTPPROXY_FIELDS,
         ArtifactKind::EcpServer => &["TimeStamp", "ServerName", "EventId", "EventData"],
