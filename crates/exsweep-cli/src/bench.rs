@@ -187,7 +187,7 @@ pub fn run(a: &BenchArgs) -> u8 {
     };
     let have_rg = Command::new("rg").arg("--version").output().is_ok_and(|o| o.status.success());
     println!(
-        "corpus: {} files, {:.2} GB (HttpProxy, ECP, OABGenerator, IIS W3SVC1/2, Application.evtx)",
+        "corpus: {} files, {:.2} GB (HttpProxy, ECP, OABGenerator, IIS W3SVC1/2, Application, Security and System EVTX)",
         files,
         mb / 1e3
     );

@@ -387,6 +387,11 @@ fn nth_field(line: &[u8], sep: u8, n: usize) -> Option<&[u8]> {
     Some(&line[start..end])
 }
 
+/// A `#Version` value with build number 0 (`15.0.0.0`): a format version, not an Exchange build.
+fn is_placeholder_version(v: &str) -> bool {
+    v.split('.').nth(2).is_some_and(|b| b.trim_start_matches('0').is_empty())
+}
+
 /// Headers parsed recently on this thread, by their `#Fields` value: a log folder holds thousands
 /// of files with the same header, and building one (74 names, lowercased) per file showed up as
 /// a tenth of the HttpProxy scan time.
@@ -430,7 +435,23 @@ fn handle_directive(line: &[u8], dialect: Dialect, header: &mut Option<Arc<Heade
         }
         "log-type" => obs.log_type = Some(value.to_string()),
         "software" => obs.software = Some(value.to_string()),
-        "version" if dialect == Dialect::ExchangeCsv => obs.build = Some(value.to_string()),
+        // ECP Server logs write a fixed `15.0.0.0`, which names no build.
+        "version" if dialect == Dialect::ExchangeCsv && !is_placeholder_version(value) => {
+            obs.build = Some(value.to_string())
+        }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_placeholder_version;
+
+    #[test]
+    fn ecp_format_version_is_not_a_build() {
+        assert!(is_placeholder_version("15.0.0.0"));
+        assert!(!is_placeholder_version("15.01.2176.002"));
+        assert!(!is_placeholder_version("15.00.0847.032"));
+        assert!(!is_placeholder_version("garbage"));
     }
 }
