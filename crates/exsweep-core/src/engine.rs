@@ -134,13 +134,15 @@ struct KindPlan {
     all: bool,
     literals: Option<CiLiterals>,
     fields: Vec<FieldGate>,
+    /// Detector and field-gate literals together (see [`Gate::bulk`]).
+    bulk: Option<CiLiterals>,
     /// For EVTX: the same literals, searched in raw chunks (UTF-16LE and ASCII).
     evtx_anchors: Option<events::EvtxAnchors>,
 }
 
 impl KindPlan {
     fn gate(&self) -> Gate<'_> {
-        Gate { all: self.all, literals: self.literals.as_ref(), fields: &self.fields }
+        Gate { all: self.all, literals: self.literals.as_ref(), fields: &self.fields, bulk: self.bulk.as_ref() }
     }
 }
 
@@ -173,7 +175,12 @@ impl Engine {
                 let evtx_anchors = (kind == ArtifactKind::Evtx && !all && fields.is_empty())
                     .then(|| events::EvtxAnchors::new(&lits))
                     .flatten();
-                (kind, KindPlan { detectors: ids, all, literals, fields, evtx_anchors })
+                let bulk = (!all && fields.iter().all(|g| !g.literals.is_empty())).then(|| {
+                    let mut lits = lits.clone();
+                    lits.extend(fields.iter().flat_map(|g| g.literals.iter().copied()));
+                    CiLiterals::new(&lits)
+                });
+                (kind, KindPlan { detectors: ids, all, literals, fields, bulk, evtx_anchors })
             })
             .collect();
         Engine { detectors, plans }

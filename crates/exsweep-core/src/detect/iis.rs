@@ -173,6 +173,14 @@ fn is_ecp_short_js(stem: &str) -> bool {
     (1..=3).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// Every W3C line whose `cs-uri-stem` passes [`interesting_stem`] contains one of these (the
+/// stem is space-separated from its neighbours): web-shell drops end in `.aspx`, the POST
+/// targets lie under `/owa/auth/Current` or `/ecp/`, the short scripts under `/ecp/` or
+/// `/owa/auth/`, and the proof of concept is the bare `/rpc/` (between two separators, so
+/// `/rpc/rpcproxy.dll` of every Outlook Anywhere client is not a candidate).
+pub const STEM_LITERALS: [&str; 6] =
+    [".aspx ", "/owa/auth/current", "/ecp/", " /rpc/ ", "/owa/auth/w.js", "/owa/auth/x.js"];
+
 /// Whether a request path can fire any of the path-based rules (the line is then parsed).
 pub fn interesting_stem(stem: &str) -> bool {
     POST_TARGETS.iter().any(|t| stem.eq_ignore_ascii_case(t))
@@ -206,7 +214,7 @@ impl Detector for IisHafnium {
         &UA_ANCHORS
     }
     fn field_gate(&self) -> Option<FieldGate> {
-        Some(FieldGate { column: "cs-uri-stem", test: interesting_stem })
+        Some(FieldGate { column: "cs-uri-stem", test: interesting_stem, literals: &STEM_LITERALS })
     }
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
         let Some(h) = rec.header() else { return };

@@ -2,12 +2,16 @@
 //! other `#Software: Microsoft Exchange Server` log) and IIS W3C extended logs. Columns come from
 //! each `#Fields:` line, which may change inside a file (IIS writes a new block after a restart).
 //!
-//! Hot path: a literal prefilter (Aho-Corasick over whole blocks) picks the lines that detectors
-//! can fire on; other lines only feed the time coverage, read from the first bytes of the line.
+//! Hot path: a literal prefilter (packed Teddy over whole blocks) picks the lines that detectors
+//! can fire on. Runs of data lines under one header go through a bulk path: only lines holding a
+//! detector's or a field gate's literal are looked at, the rest are counted in one pass and their
+//! times sampled at both ends of the run. Anything unusual in a run (blank or over-long lines,
+//! times more than a day apart) sends it through the line-by-line path, which gives the same
+//! results by construction and is checked against the bulk path in tests.
 
 use super::lines::{Chunk, for_each_chunk, line_ranges};
 use super::prefilter::CiLiterals;
-use super::{FileObs, Gate, ReadOptions};
+use super::{FieldGate, FileObs, Gate, ReadOptions};
 use crate::record::{Fields, Header, Record};
 use crate::time::Timestamp;
 use std::io::{self, Read};
@@ -160,8 +164,339 @@ impl LineParser {
     }
 }
 
-/// Reads a delimited log, calling `on_record` for every line the prefilter lets through (all lines
-/// when `prefilter` is `None`) and for the first data line after each header.
+/// Per-file reading state, shared by the line-by-line path and the bulk path.
+struct Reader<'g> {
+    dialect: Dialect,
+    default_header: Option<&'g Arc<Header>>,
+    text_mode: bool,
+    gate: &'g Gate<'g>,
+    max_line: usize,
+    /// Detector literals (`None`: every line is wanted, or there are none).
+    prefilter: Option<&'g CiLiterals>,
+    header: Option<Arc<Header>>,
+    time_cols: TimeCols,
+    parser: LineParser,
+    line_no: u64,
+    hour_key: [u8; 13],
+    last_lead: [u8; 32],
+    last_lead_len: usize,
+    force_parse: bool,
+    used_default: bool,
+    /// Field gates resolved against the current header; `None` when a column is missing (then
+    /// every line is parsed, which is always correct).
+    gate_cols: Option<Vec<ResolvedGate>>,
+    /// The current header allows the bulk path (see [`Reader::bulk_segment`]).
+    bulk_ok: bool,
+    lossy_line: String,
+}
+
+impl<'g> Reader<'g> {
+    fn sep(&self) -> u8 {
+        if self.dialect == Dialect::W3c { b' ' } else { b',' }
+    }
+
+    fn set_header(&mut self, h: Arc<Header>) {
+        self.time_cols = TimeCols::of(&h, self.dialect);
+        self.gate_cols = self.gate.fields.iter().map(|g| h.index(g.column).map(|i| (i, g.test))).collect();
+        // Field-gate literals may include the separators around the column's value, so they hold
+        // only for a column that is neither the first nor the last.
+        let inner = |g: &FieldGate| h.index(g.column).is_some_and(|i| i > 0 && i + 1 < h.names.len());
+        self.bulk_ok = !self.gate.all
+            && self.gate.bulk.is_some()
+            && self.time_cols.leads_line()
+            && self.gate.fields.iter().all(inner);
+        self.header = Some(h);
+    }
+
+    /// The line-by-line path: one line (without its `\n`), `literal_hit` when a detector literal
+    /// occurs in it. `counted` lines were already counted and timed by the bulk path.
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &mut self,
+        line: &[u8],
+        abs_offset: u64,
+        chunk_has_nul: bool,
+        literal_hit: bool,
+        counted: bool,
+        obs: &mut FileObs,
+        on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
+    ) {
+        let line_no = self.line_no;
+        if line.is_empty() {
+            return;
+        }
+        if line.len() > self.max_line {
+            obs.note_long_line(line_no, abs_offset, line.len() as u64);
+            return;
+        }
+        if line[0] == b'#' {
+            handle_directive(line, self.dialect, &mut self.header, obs);
+            if let Some(h) = self.header.clone() {
+                self.set_header(h);
+            }
+            self.force_parse = true;
+            return;
+        }
+        if chunk_has_nul && memchr::memchr(0, line).is_some() {
+            obs.note_nul(line_no, abs_offset);
+            return;
+        }
+        if !counted {
+            obs.lines += 1;
+        }
+        if self.header.is_none()
+            && let Some(d) = self.default_header
+        {
+            self.set_header(Arc::clone(d));
+            self.used_default = true;
+        }
+        // Coverage: the time at the start of the line, parsed only when the hour changes.
+        if !counted && (self.time_cols.leads_line() || (self.header.is_none() && self.text_mode)) {
+            let k = line.len().min(13);
+            if line[..k] != self.hour_key[..k] || k < 13 {
+                self.hour_key[..k].copy_from_slice(&line[..k]);
+                if let Some(t) = lead_time(line, self.dialect) {
+                    obs.time.observe(t);
+                }
+            }
+            self.last_lead_len = line.len().min(32);
+            self.last_lead[..self.last_lead_len].copy_from_slice(&line[..self.last_lead_len]);
+        }
+        let sep = self.sep();
+        let hit = self.gate.all
+            || literal_hit
+            || (!self.gate.fields.is_empty()
+                && match &self.gate_cols {
+                    Some(cols) => cols.iter().any(|&(i, test)| match nth_field(line, sep, i) {
+                        Some(v) => std::str::from_utf8(v).map_or(true, test),
+                        None => true,
+                    }),
+                    None => true,
+                });
+        if !(hit || self.force_parse) {
+            return;
+        }
+        self.force_parse = false;
+        let Some(h) = self.header.clone() else {
+            if self.text_mode {
+                // Plain text lines (no header): detectors read the raw line only.
+                let (raw, time) = match std::str::from_utf8(line) {
+                    Ok(t) => (std::borrow::Cow::Borrowed(t), lead_time(line, self.dialect)),
+                    Err(_) => {
+                        obs.note_invalid_utf8(line_no, abs_offset);
+                        (String::from_utf8_lossy(line), None)
+                    }
+                };
+                let rec = Record { line: Some(line_no), record_id: None, time, raw: &raw, fields: Fields::Text };
+                obs.records += 1;
+                on_record(&rec, obs);
+            } else {
+                obs.note_headerless(line_no);
+            }
+            return;
+        };
+        let text_line: &str = match std::str::from_utf8(line) {
+            Ok(s) => s,
+            Err(_) => {
+                obs.note_invalid_utf8(line_no, abs_offset);
+                self.lossy_line.clear();
+                self.lossy_line.push_str(&String::from_utf8_lossy(line));
+                &self.lossy_line
+            }
+        };
+        let time_cols = self.time_cols;
+        let (values, spans) = self.parser.split(text_line);
+        let rec_time = match time_cols {
+            TimeCols::None => None,
+            TimeCols::One(i) => spans.get(i).and_then(|&(x, y)| Timestamp::parse(&values[x as usize..y as usize])),
+            TimeCols::DateTime(d, t) => match (spans.get(d), spans.get(t)) {
+                (Some(&(a1, b1)), Some(&(a2, b2))) => {
+                    let s = format!("{} {}", &values[a1 as usize..b1 as usize], &values[a2 as usize..b2 as usize]);
+                    Timestamp::parse(&s)
+                }
+                _ => None,
+            },
+        };
+        if !time_cols.leads_line()
+            && let Some(t) = rec_time
+        {
+            obs.time.observe(t);
+        }
+        let rec = Record {
+            line: Some(line_no),
+            record_id: None,
+            time: rec_time,
+            raw: text_line,
+            fields: Fields::Columns { header: &h, text: values, spans },
+        };
+        obs.records += 1;
+        on_record(&rec, obs);
+    }
+
+    /// Every line of `text[from..to]` (whole lines) through the line-by-line path.
+    #[allow(clippy::too_many_arguments)]
+    fn lines_of(
+        &mut self,
+        text: &[u8],
+        from: usize,
+        to: usize,
+        offset: u64,
+        chunk_has_nul: bool,
+        obs: &mut FileObs,
+        on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
+    ) {
+        let mut next_hit = next_hit_from(self.prefilter, &text[..to], from);
+        for (a, b) in line_ranges(&text[from..to]) {
+            let (a, b) = (from + a, from + b);
+            self.line_no += 1;
+            let hit = match next_hit {
+                Some(h) if h < b => {
+                    next_hit = next_hit_from(self.prefilter, &text[..to], b);
+                    true
+                }
+                _ => false,
+            };
+            self.line(&text[a..b], offset + a as u64, chunk_has_nul, hit, false, obs, on_record);
+        }
+    }
+
+    /// One block of whole lines: runs of plain data lines go through the bulk path, everything
+    /// else (headers, the first line after one, blank lines, NULs) line by line.
+    fn chunk(
+        &mut self,
+        text: &[u8],
+        offset: u64,
+        obs: &mut FileObs,
+        on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
+    ) {
+        let chunk_has_nul = memchr::memchr(0, text).is_some();
+        if chunk_has_nul || self.gate.bulk.is_none() || self.gate.all {
+            self.lines_of(text, 0, text.len(), offset, chunk_has_nul, obs, on_record);
+            return;
+        }
+        let mut pos = 0;
+        while pos < text.len() {
+            let plain = self.bulk_ok
+                && !self.force_parse
+                && self.header.is_some()
+                && !matches!(text[pos], b'#' | b'\n' | b'\r');
+            if !plain {
+                let line_end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |i| pos + i + 1);
+                self.lines_of(text, pos, line_end, offset, false, obs, on_record);
+                pos = line_end;
+                continue;
+            }
+            // A run of data lines ends where the next directive starts.
+            let end = memchr::memmem::find(&text[pos..], b"\n#").map_or(text.len(), |i| pos + i + 1);
+            if !self.bulk_segment(text, pos, end, offset, obs, on_record) {
+                self.lines_of(text, pos, end, offset, false, obs, on_record);
+            }
+            pos = end;
+        }
+    }
+
+    /// The bulk path over data lines `text[from..to]` under one header: only the lines holding a
+    /// literal (a detector's, or a field gate's) are looked at; the others are counted with one
+    /// pass, and their times sampled at both ends of the run. Returns false, having done nothing,
+    /// when the run needs the line-by-line path for exact results: a blank or over-long line, or
+    /// times more than a day apart (a possible gap, which needs every line's time) or going back.
+    #[allow(clippy::too_many_arguments)]
+    fn bulk_segment(
+        &mut self,
+        text: &[u8],
+        from: usize,
+        to: usize,
+        offset: u64,
+        obs: &mut FileObs,
+        on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
+    ) -> bool {
+        let run = &text[from..to];
+        if has_blank_line(run) {
+            return false;
+        }
+        // A line longer than `max_line` covers a whole aligned half-window with no line break.
+        let half = (self.max_line / 2).max(1);
+        let mut k = 0;
+        while k + half <= run.len() {
+            if memchr::memchr(b'\n', &run[k..k + half]).is_none() {
+                return false;
+            }
+            k += half;
+        }
+        let trim = |l: &'_ [u8]| -> usize { if l.last() == Some(&b'\r') { l.len() - 1 } else { l.len() } };
+        let body = if run.last() == Some(&b'\n') { &run[..run.len() - 1] } else { run };
+        let last_start = memchr::memrchr(b'\n', body).map_or(0, |i| i + 1);
+        let first_line = &body[..memchr::memchr(b'\n', body).unwrap_or(body.len())];
+        let last_line = &body[last_start..];
+        let (first_line, last_line) = (&first_line[..trim(first_line)], &last_line[..trim(last_line)]);
+        let t0 = lead_time(first_line, self.dialect);
+        let t1 = lead_time(last_line, self.dialect);
+        match (t0, t1) {
+            (Some(a), Some(b)) if b.0 >= a.0 && b.0 - a.0 <= crate::time::DAY_MS => {
+                obs.time.observe(a);
+                obs.time.observe(b);
+            }
+            _ => return false,
+        }
+        let lines = count_newlines(body) as u64 + 1;
+        obs.lines += lines;
+        self.last_lead_len = last_line.len().min(32);
+        self.last_lead[..self.last_lead_len].copy_from_slice(&last_line[..self.last_lead_len]);
+        self.hour_key = [0; 13];
+        // Candidate lines: the first line holding any literal, then on from the end of that line.
+        let base_line = self.line_no;
+        let mut cursor = 0; // start of the next unexamined line in `body`
+        let mut newlines_before_cursor = 0u64;
+        while let Some(h) = self.gate.bulk.and_then(|b| b.find_from(body, cursor)) {
+            let ls = memchr::memrchr(b'\n', &body[cursor..h]).map_or(cursor, |i| cursor + i + 1);
+            let le = memchr::memchr(b'\n', &body[h..]).map_or(body.len(), |i| h + i);
+            newlines_before_cursor += count_newlines(&body[cursor..ls]) as u64;
+            self.line_no = base_line + newlines_before_cursor + 1;
+            let line = &body[ls..le];
+            let line = &line[..trim(line)];
+            let literal_hit = self.prefilter.is_some_and(|p| p.is_match(line));
+            self.line(line, offset + (from + ls) as u64, false, literal_hit, true, obs, on_record);
+            if le >= body.len() {
+                break;
+            }
+            newlines_before_cursor += 1;
+            cursor = le + 1;
+        }
+        self.line_no = base_line + lines;
+        true
+    }
+}
+
+/// Whether a line break is followed by another or by `\r` (a blank line), in one vectorised pass
+/// (`memmem` is slow here: its needle starts with the most common byte of the haystack).
+fn has_blank_line(b: &[u8]) -> bool {
+    const ROW: usize = 256;
+    if b.len() < 2 {
+        return false;
+    }
+    let (x, y) = (&b[..b.len() - 1], &b[1..]);
+    let mut rows_x = x.chunks_exact(ROW);
+    let mut rows_y = y.chunks_exact(ROW);
+    for (rx, ry) in (&mut rows_x).zip(&mut rows_y) {
+        let mut hit = 0u8;
+        for (&p, &q) in rx.iter().zip(ry) {
+            hit |= (p == b'\n') as u8 & ((q == b'\n') as u8 | (q == b'\r') as u8);
+        }
+        if hit != 0 {
+            return true;
+        }
+    }
+    rows_x.remainder().iter().zip(rows_y.remainder()).any(|(&p, &q)| p == b'\n' && (q == b'\n' || q == b'\r'))
+}
+
+/// Line breaks in a block (`bytecount` picks AVX2 at run time; a portable loop ran at a fifth of
+/// its speed and cost more than the per-line path it replaces).
+fn count_newlines(b: &[u8]) -> usize {
+    bytecount::count(b, b'\n')
+}
+
+/// Reads a delimited log, calling `on_record` for every line the gate lets through (all lines
+/// when `gate.all`) and for the first data line after each header.
 #[allow(clippy::too_many_arguments)]
 pub fn read(
     reader: &mut dyn Read,
@@ -173,175 +508,39 @@ pub fn read(
     obs: &mut FileObs,
     on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
 ) -> io::Result<()> {
-    let mut header: Option<Arc<Header>> = None;
-    let mut time_cols = TimeCols::None;
-    let mut parser = LineParser::new(dialect);
-    let mut line_no: u64 = 0;
-    let mut hour_key = [0u8; 13];
-    let mut last_lead = [0u8; 32];
-    let mut last_lead_len = 0usize;
-    let mut force_parse = true;
-    let mut used_default = false;
-    let prefilter = if gate.all { None } else { gate.literals };
-    // Field gates resolved against the current header; `None` when a column is missing (then
-    // every line is parsed, which is always correct).
-    let mut gate_cols: Option<Vec<ResolvedGate>> = None;
-    let resolve = |h: &Header| -> Option<Vec<ResolvedGate>> {
-        gate.fields.iter().map(|g| h.index(g.column).map(|i| (i, g.test))).collect()
+    let mut r = Reader {
+        dialect,
+        default_header,
+        text_mode,
+        gate,
+        max_line: opts.max_line,
+        prefilter: if gate.all { None } else { gate.literals },
+        header: None,
+        time_cols: TimeCols::None,
+        parser: LineParser::new(dialect),
+        line_no: 0,
+        hour_key: [0; 13],
+        last_lead: [0; 32],
+        last_lead_len: 0,
+        force_parse: true,
+        used_default: false,
+        gate_cols: None,
+        bulk_ok: false,
+        lossy_line: String::new(),
     };
-    let sep = if dialect == Dialect::W3c { b' ' } else { b',' };
-    let mut lossy_line = String::new();
-
     let tail = for_each_chunk(reader, opts.max_line, |chunk| match chunk {
         Chunk::LongLine { offset, len, .. } => {
-            line_no += 1;
-            obs.note_long_line(line_no, offset, len);
+            r.line_no += 1;
+            obs.note_long_line(r.line_no, offset, len);
         }
-        Chunk::Lines { text, offset } => {
-            let mut next_hit = next_hit_from(prefilter, text, 0);
-            let chunk_has_nul = memchr::memchr(0, text).is_some();
-            for (a, b) in line_ranges(text) {
-                line_no += 1;
-                let line = &text[a..b];
-                if line.is_empty() {
-                    continue;
-                }
-                if line.len() > opts.max_line {
-                    obs.note_long_line(line_no, offset + a as u64, line.len() as u64);
-                    continue;
-                }
-                if line[0] == b'#' {
-                    handle_directive(line, dialect, &mut header, obs);
-                    if let Some(h) = &header {
-                        time_cols = TimeCols::of(h, dialect);
-                        gate_cols = resolve(h);
-                    }
-                    force_parse = true;
-                    continue;
-                }
-                if chunk_has_nul && memchr::memchr(0, line).is_some() {
-                    obs.note_nul(line_no, offset + a as u64);
-                    continue;
-                }
-                obs.lines += 1;
-                if header.is_none()
-                    && let Some(d) = default_header
-                {
-                    header = Some(Arc::clone(d));
-                    time_cols = TimeCols::of(d, dialect);
-                    gate_cols = resolve(d);
-                    used_default = true;
-                }
-                // Coverage: the time at the start of the line, parsed only when the hour changes.
-                if time_cols.leads_line() || (header.is_none() && text_mode) {
-                    let k = line.len().min(13);
-                    if line[..k] != hour_key[..k] || k < 13 {
-                        hour_key[..k].copy_from_slice(&line[..k]);
-                        if let Some(t) = lead_time(line, dialect) {
-                            obs.time.observe(t);
-                        }
-                    }
-                    last_lead_len = line.len().min(32);
-                    last_lead[..last_lead_len].copy_from_slice(&line[..last_lead_len]);
-                }
-                let hit = gate.all
-                    || match next_hit {
-                        Some(h) if h < b => {
-                            next_hit = next_hit_from(prefilter, text, b);
-                            true
-                        }
-                        _ => false,
-                    }
-                    || (!gate.fields.is_empty()
-                        && match &gate_cols {
-                            Some(cols) => cols.iter().any(|&(i, test)| match nth_field(line, sep, i) {
-                                Some(v) => std::str::from_utf8(v).map_or(true, test),
-                                None => true,
-                            }),
-                            None => true,
-                        });
-                if !(hit || force_parse) {
-                    continue;
-                }
-                force_parse = false;
-                let Some(h) = header.as_ref() else {
-                    if text_mode {
-                        // Plain text lines (no header): detectors read the raw line only.
-                        if let Ok(t) = std::str::from_utf8(line) {
-                            let rec = Record {
-                                line: Some(line_no),
-                                record_id: None,
-                                time: lead_time(line, dialect),
-                                raw: t,
-                                fields: Fields::Text,
-                            };
-                            obs.records += 1;
-                            on_record(&rec, obs);
-                        } else {
-                            obs.note_invalid_utf8(line_no, offset + a as u64);
-                            let lossy = String::from_utf8_lossy(line);
-                            let rec = Record {
-                                line: Some(line_no),
-                                record_id: None,
-                                time: None,
-                                raw: &lossy,
-                                fields: Fields::Text,
-                            };
-                            obs.records += 1;
-                            on_record(&rec, obs);
-                        }
-                    } else {
-                        obs.note_headerless(line_no);
-                    }
-                    continue;
-                };
-                let text_line: &str = match std::str::from_utf8(line) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        obs.note_invalid_utf8(line_no, offset + a as u64);
-                        lossy_line.clear();
-                        lossy_line.push_str(&String::from_utf8_lossy(line));
-                        &lossy_line
-                    }
-                };
-                let (values, spans) = parser.split(text_line);
-                let rec_time = match time_cols {
-                    TimeCols::None => None,
-                    TimeCols::One(i) => {
-                        spans.get(i).and_then(|&(x, y)| Timestamp::parse(&values[x as usize..y as usize]))
-                    }
-                    TimeCols::DateTime(d, t) => match (spans.get(d), spans.get(t)) {
-                        (Some(&(a1, b1)), Some(&(a2, b2))) => {
-                            let s =
-                                format!("{} {}", &values[a1 as usize..b1 as usize], &values[a2 as usize..b2 as usize]);
-                            Timestamp::parse(&s)
-                        }
-                        _ => None,
-                    },
-                };
-                if !time_cols.leads_line()
-                    && let Some(t) = rec_time
-                {
-                    obs.time.observe(t);
-                }
-                let rec = Record {
-                    line: Some(line_no),
-                    record_id: None,
-                    time: rec_time,
-                    raw: text_line,
-                    fields: Fields::Columns { header: h, text: values, spans },
-                };
-                obs.records += 1;
-                on_record(&rec, obs);
-            }
-        }
+        Chunk::Lines { text, offset } => r.chunk(text, offset, obs, on_record),
     });
-    if last_lead_len > 0
-        && let Some(t) = lead_time(&last_lead[..last_lead_len], dialect)
+    if r.last_lead_len > 0
+        && let Some(t) = lead_time(&r.last_lead[..r.last_lead_len], dialect)
     {
         obs.time.observe(t);
     }
-    if used_default {
+    if r.used_default {
         obs.note(format!(
             "no #Fields header before the first data line; assumed the standard {} columns",
             obs.kind_label

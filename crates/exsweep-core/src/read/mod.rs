@@ -23,6 +23,11 @@ pub struct FieldGate {
     /// Column name, matched case-insensitively against the `#Fields:` header.
     pub column: &'static str,
     pub test: fn(&str) -> bool,
+    /// Literals, one of which every line whose value passes `test` contains (matched ASCII
+    /// case-insensitively; they may include the separators around the value, as the column is
+    /// then never the first or last). Empty when the test has no such literals: every line must
+    /// then be looked at.
+    pub literals: &'static [&'static str],
 }
 
 /// Which lines a delimited reader must parse for the detectors: every line, or the lines that
@@ -32,6 +37,9 @@ pub struct Gate<'a> {
     pub all: bool,
     pub literals: Option<&'a prefilter::CiLiterals>,
     pub fields: &'a [FieldGate],
+    /// The detector literals and every field gate's literals together, when every field gate has
+    /// some: runs of lines without any of them are skipped in bulk.
+    pub bulk: Option<&'a prefilter::CiLiterals>,
 }
 
 /// Reader settings.

@@ -48,13 +48,18 @@ const BACKGROUND: &str = concat!(
     "OABGenerator Information OAB generation started for the offline address book Default Offline Address Book; files written to the OAB folder",
 );
 
-/// How often `w` occurs in the background text, case-insensitively.
-fn background_hits(w: &[u8]) -> usize {
+/// How often the window `lit[o..o + 3]` occurs in the background text, case-insensitively, other
+/// than inside an occurrence of the literal itself (those lines are wanted anyway).
+fn background_hits(lit: &[u8], o: usize) -> usize {
     let bg = BACKGROUND.as_bytes();
+    let w = &lit[o..(o + 3).min(lit.len())];
     if w.is_empty() || w.len() > bg.len() {
         return 0;
     }
-    bg.windows(w.len()).filter(|x| x.eq_ignore_ascii_case(w)).count()
+    let is_literal_at = |p: usize| {
+        p.checked_sub(o).is_some_and(|s| s + lit.len() <= bg.len() && bg[s..s + lit.len()].eq_ignore_ascii_case(lit))
+    };
+    bg.windows(w.len()).enumerate().filter(|&(p, x)| x.eq_ignore_ascii_case(w) && !is_literal_at(p)).count()
 }
 
 /// The window of a literal to search for: rare in typical logs, and with few letters (few case
@@ -75,7 +80,7 @@ fn best_window(lit: &[u8]) -> Option<(usize, usize)> {
             if n > max_letters {
                 continue;
             }
-            let hits = background_hits(&w[..3]);
+            let hits = background_hits(lit, o);
             if best.is_none_or(|(h, l, _, _)| (hits, n) < (h, l)) {
                 best = Some((hits, n, o, len));
             }
