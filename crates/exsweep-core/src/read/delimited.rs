@@ -411,7 +411,8 @@ impl<'g> Reader<'g> {
         on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
     ) -> bool {
         let run = &text[from..to];
-        if has_blank_line(run) {
+        let (newlines, blank) = lines_and_blank(run);
+        if blank {
             return false;
         }
         // A line longer than `max_line` covers a whole aligned half-window with no line break.
@@ -438,7 +439,8 @@ impl<'g> Reader<'g> {
             }
             _ => return false,
         }
-        let lines = count_newlines(body) as u64 + 1;
+        // `body` is `run` without a final line break.
+        let lines = (newlines - (body.len() < run.len()) as usize) as u64 + 1;
         obs.lines += lines;
         self.last_lead_len = last_line.len().min(32);
         self.last_lead[..self.last_lead_len].copy_from_slice(&last_line[..self.last_lead_len]);
@@ -467,26 +469,54 @@ impl<'g> Reader<'g> {
     }
 }
 
-/// Whether a line break is followed by another or by `\r` (a blank line), in one vectorised pass
-/// (`memmem` is slow here: its needle starts with the most common byte of the haystack).
-fn has_blank_line(b: &[u8]) -> bool {
-    const ROW: usize = 256;
-    if b.len() < 2 {
-        return false;
+/// Line breaks in a run, and whether one is followed by another or by `\r` (a blank line), in
+/// one pass. Byte-wide counters over 32-byte columns keep the loop vectorised; with AVX2 (checked
+/// at run time) it runs at twice the speed of the SSE2 baseline. Separate passes (`bytecount`
+/// plus a packed search for `\n\n` and `\n\r`) cost a tenth of the whole scan.
+fn lines_and_blank(b: &[u8]) -> (usize, bool) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, as checked just above.
+        return unsafe { lines_and_blank_avx2(b) };
     }
+    lines_and_blank_portable(b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lines_and_blank_avx2(b: &[u8]) -> (usize, bool) {
+    lines_and_blank_portable(b)
+}
+
+#[inline(always)]
+fn lines_and_blank_portable(b: &[u8]) -> (usize, bool) {
+    const COLS: usize = 32;
+    let Some(&last) = b.last() else { return (0, false) };
     let (x, y) = (&b[..b.len() - 1], &b[1..]);
-    let mut rows_x = x.chunks_exact(ROW);
-    let mut rows_y = y.chunks_exact(ROW);
-    for (rx, ry) in (&mut rows_x).zip(&mut rows_y) {
-        let mut hit = 0u8;
-        for (&p, &q) in rx.iter().zip(ry) {
-            hit |= (p == b'\n') as u8 & ((q == b'\n') as u8 | (q == b'\r') as u8);
+    let mut count = (last == b'\n') as usize;
+    let mut blank = 0u8;
+    // Counters are bytes: sum them every 255 rows.
+    for (bx, by) in x.chunks(COLS * 255).zip(y.chunks(COLS * 255)) {
+        let mut acc = [0u8; COLS];
+        let mut bl = [0u8; COLS];
+        let mut rows_x = bx.chunks_exact(COLS);
+        let mut rows_y = by.chunks_exact(COLS);
+        for (rx, ry) in (&mut rows_x).zip(&mut rows_y) {
+            for i in 0..COLS {
+                let nl = (rx[i] == b'\n') as u8;
+                acc[i] += nl;
+                bl[i] |= nl & ((ry[i] == b'\n') as u8 | (ry[i] == b'\r') as u8);
+            }
         }
-        if hit != 0 {
-            return true;
+        count += acc.iter().map(|&a| a as usize).sum::<usize>();
+        blank |= bl.iter().fold(0, |a, &v| a | v);
+        for (&p, &q) in rows_x.remainder().iter().zip(rows_y.remainder()) {
+            let nl = (p == b'\n') as u8;
+            count += nl as usize;
+            blank |= nl & ((q == b'\n') as u8 | (q == b'\r') as u8);
         }
     }
-    rows_x.remainder().iter().zip(rows_y.remainder()).any(|(&p, &q)| p == b'\n' && (q == b'\n' || q == b'\r'))
+    (count, blank != 0)
 }
 
 /// Line breaks in a block (`bytecount` picks AVX2 at run time; a portable loop ran at a fifth of
@@ -644,7 +674,32 @@ fn handle_directive(line: &[u8], dialect: Dialect, header: &mut Option<Arc<Heade
 
 #[cfg(test)]
 mod tests {
-    use super::is_placeholder_version;
+    use super::{is_placeholder_version, lines_and_blank, lines_and_blank_portable};
+
+    #[test]
+    fn line_and_blank_counts_match_a_plain_loop() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for len in [0usize, 1, 2, 31, 32, 33, 255 * 32, 255 * 32 + 7, 20_000] {
+            for round in 0..20 {
+                let mut b = Vec::with_capacity(len);
+                for _ in 0..len {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    // Mostly text, some line breaks; blank lines only in some rounds.
+                    b.push(match x % 97 {
+                        0..=2 => b'\n',
+                        3 if round % 2 == 0 => b'\r',
+                        _ => b'a' + (x % 26) as u8,
+                    });
+                }
+                let count = b.iter().filter(|&&c| c == b'\n').count();
+                let blank = b.windows(2).any(|w| w[0] == b'\n' && (w[1] == b'\n' || w[1] == b'\r'));
+                assert_eq!(lines_and_blank(&b), (count, blank), "len {len} round {round}");
+                assert_eq!(lines_and_blank_portable(&b), (count, blank), "len {len} round {round}");
+            }
+        }
+    }
 
     #[test]
     fn ecp_format_version_is_not_a_build() {

@@ -5,7 +5,7 @@
 use std::io::{self, Read};
 
 /// Size of one read block.
-pub const BLOCK: usize = 1 << 20;
+pub const BLOCK: usize = 256 << 10;
 
 /// What the block reader hands out.
 pub enum Chunk<'a> {
@@ -48,9 +48,12 @@ fn fill_and_split(reader: &mut dyn Read, buf: &mut [u8], f: &mut impl FnMut(Chun
     let mut offset = 0u64; // file offset of buf[0]
     let mut eof = false;
     let mut last_byte = b'\n';
+    // Blocks of `BLOCK` bytes stay in the CPU cache while the prefilter and the line counter pass
+    // over them; the rest of the buffer is only filled to finish a long line.
+    let mut want = BLOCK.min(cap);
     loop {
-        while end < cap && !eof {
-            match reader.read(&mut buf[end..]) {
+        while end < want && !eof {
+            match reader.read(&mut buf[end..want]) {
                 Ok(0) => eof = true,
                 Ok(n) => end += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -70,11 +73,16 @@ fn fill_and_split(reader: &mut dyn Read, buf: &mut [u8], f: &mut impl FnMut(Chun
         last_byte = buf[end - 1];
         match memchr::memrchr(b'\n', &buf[..end]) {
             Some(p) => {
+                want = BLOCK.min(cap);
                 f(Chunk::Lines { text: &buf[..=p], offset });
                 let used = p + 1;
                 buf.copy_within(used..end, 0);
                 end -= used;
                 offset += used as u64;
+            }
+            None if end < cap && !eof => {
+                want = cap;
+                continue;
             }
             None if eof => {
                 f(Chunk::Lines { text: &buf[..end], offset });

@@ -191,7 +191,12 @@ pub fn sniff(head: &[u8]) -> Format {
     if head.starts_with(b"ElfFile\0") {
         return Format::Evtx;
     }
-    let text = String::from_utf8_lossy(head);
+    // `from_utf8` first: its ASCII fast path is several times quicker than the lossy decoder, and
+    // every file is sniffed.
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(head),
+    };
     let t = text.trim_start();
     if t.starts_with("#Software: Microsoft Exchange Server") || (t.starts_with('#') && t.contains("\n#Log-type:")) {
         let log_type = t
