@@ -135,6 +135,7 @@ pub fn run(a: &DemoArgs) -> u8 {
         fail_on: FailOn::Never,
         since: "2021-03-03".into(),
         quiet: false,
+        sigma: Vec::new(),
     };
     match crate::scan(&args) {
         Ok(_) => 0,

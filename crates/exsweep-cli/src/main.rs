@@ -9,6 +9,7 @@ use exsweep_core::model::Severity;
 use exsweep_core::time::Timestamp;
 use exsweep_core::{Engine, ScanOptions, ScanReport};
 use exsweep_report::{evidence, findings, summary};
+use exsweep_sigma::{SigmaDetector, SigmaRules};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +41,36 @@ enum Command {
     Fixtures(demo::FixturesArgs),
     /// Measure scan throughput and peak memory on a generated corpus.
     Bench(bench::BenchArgs),
+    /// Run Sigma rules over event logs (EVTX, `wevtutil` XML, JSON exports).
+    Hunt(HuntArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct HuntArgs {
+    /// Sigma rule files or folders (repeatable).
+    #[arg(long, required = true)]
+    sigma: Vec<PathBuf>,
+    /// Event logs, folders, zips or collections to hunt in.
+    #[arg(required_unless_present = "list_unsupported")]
+    events: Vec<PathBuf>,
+    /// List the rules that cannot be evaluated, with the reason, and exit.
+    #[arg(long)]
+    list_unsupported: bool,
+    /// Findings format on stdout (or --output).
+    #[arg(long, value_enum, default_value = "text")]
+    format: OutFormat,
+    /// Write findings to this file instead of stdout.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "high")]
+    fail_on: FailOn,
+    /// No summary on stderr.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -119,6 +150,9 @@ pub struct ScanArgs {
     /// No summary or progress on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Also run these Sigma rule files or folders over the event logs (repeatable).
+    #[arg(long)]
+    sigma: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -129,6 +163,7 @@ fn main() -> ExitCode {
         Command::Evidence { action: EvidenceCmd::Verify { bundle } } => verify(&bundle),
         Command::Fixtures(args) => demo::fixtures(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Hunt(args) => hunt(&args),
     };
     ExitCode::from(code)
 }
@@ -177,7 +212,11 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
         opts.progress = Some(progress.clone());
     }
     let ticker = show_progress.then(|| spawn_progress(progress.clone()));
-    let engine = Engine::default();
+    let mut detectors = exsweep_core::detect::builtin();
+    if !args.sigma.is_empty() {
+        detectors.push(Box::new(SigmaDetector::new(load_sigma(&args.sigma, args.quiet))));
+    }
+    let engine = Engine::new(detectors);
     let result = engine.scan(&args.sources, &opts);
     if let Some((stop, handle)) = ticker {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -187,22 +226,7 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
         Ok(r) => r,
         Err(e) => return Err(fail(e)),
     };
-    let write_result = match &args.output {
-        Some(path) => std::fs::File::create(path).and_then(|f| {
-            let mut w = std::io::BufWriter::new(f);
-            findings::write(&mut w, args.format.sink(), &report.findings)
-        }),
-        None => {
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            findings::write(&mut w, args.format.sink(), &report.findings)
-        }
-    };
-    if let Err(e) = write_result
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(fail(format!("cannot write findings: {e}")));
-    }
+    write_findings(args.output.as_deref(), args.format, &report.findings)?;
     if let Some(path) = &args.inventory {
         let text = serde_json::to_vec_pretty(&report.hosts).unwrap_or_default();
         if let Err(e) = std::fs::write(path, text) {
@@ -230,6 +254,93 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
     let threshold = args.fail_on.severity();
     let hit = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok((report, u8::from(hit)))
+}
+
+/// Writes findings to a file or stdout; a closed pipe is not an error.
+fn write_findings(output: Option<&Path>, format: OutFormat, list: &[exsweep_core::model::Finding]) -> Result<(), u8> {
+    let result = match output {
+        Some(path) => std::fs::File::create(path).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            findings::write(&mut w, format.sink(), list)
+        }),
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            findings::write(&mut w, format.sink(), list)
+        }
+    };
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(fail(format!("cannot write findings: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+/// Loads Sigma rules and says on stderr how many load and how many cannot be used.
+fn load_sigma(paths: &[PathBuf], quiet: bool) -> SigmaRules {
+    let rules = SigmaRules::load(paths);
+    if !quiet {
+        eprintln!(
+            "sigma: {} rule(s) loaded from {} file(s); {} not usable (`exsweep hunt --list-unsupported` lists them)",
+            rules.len(),
+            rules.stats.files,
+            rules.problems.len()
+        );
+    }
+    rules
+}
+
+/// `exsweep hunt`: Sigma rules only, over event logs.
+fn hunt(args: &HuntArgs) -> u8 {
+    let rules = load_sigma(&args.sigma, args.quiet || args.list_unsupported);
+    if args.list_unsupported {
+        let mut out = std::io::stdout().lock();
+        for p in &rules.problems {
+            let _ = writeln!(out, "{}\t{}\t{}", p.path, p.rule.as_deref().unwrap_or("-"), p.reason);
+        }
+        let _ = writeln!(
+            out,
+            "{} file(s), {} rule(s) loaded, {} not usable",
+            rules.stats.files,
+            rules.len(),
+            rules.problems.len()
+        );
+        return 0;
+    }
+    for s in &args.events {
+        if !s.exists() {
+            return fail(format!("cannot read {}: no such file or folder", s.display()));
+        }
+    }
+    if let Some(out) = &args.output
+        && let Some(src) = args.events.iter().find(|s| inside(out, s))
+    {
+        return fail(format!("{} lies inside {}: exsweep never writes inside evidence", out.display(), src.display()));
+    }
+    let engine = Engine::new(vec![Box::new(SigmaDetector::new(rules))]);
+    let opts = ScanOptions { threads: args.threads, ..ScanOptions::default() };
+    let report = match engine.scan(&args.events, &opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    // Sigma hits, and the files that could not be read in full; not the Exchange log coverage.
+    let hits: Vec<_> = report
+        .findings
+        .into_iter()
+        .filter(|f| f.rule_source == "sigma" || f.rule_id == exsweep_core::inventory::RULE_FILE.id)
+        .collect();
+    if let Err(code) = write_findings(args.output.as_deref(), args.format, &hits) {
+        return code;
+    }
+    if !args.quiet {
+        let n = hits.iter().filter(|f| f.rule_source == "sigma").count();
+        eprintln!(
+            "hunt: {n} Sigma hit(s), {} file problem(s); {} file(s) read",
+            hits.len() - n,
+            report.stats.files_read
+        );
+    }
+    let threshold = args.fail_on.severity();
+    u8::from(threshold.is_some_and(|t| hits.iter().any(|f| f.severity >= t)))
 }
 
 /// True when `path` (which may not exist yet) lies inside `source` (a folder) or is `source` itself.

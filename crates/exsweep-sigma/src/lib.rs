@@ -3,8 +3,10 @@
 //! (`rsigma-parser`/`rsigma-eval` 0.23), chosen on the SigmaHQ regression suite; see
 //! `docs/SIGMA_LOGSOURCES.md` for the routing table.
 
+pub mod detector;
 pub mod event;
 pub mod logsource;
 pub mod rules;
 
+pub use detector::SigmaDetector;
 pub use rules::{LoadStats, RuleProblem, SigmaMatch, SigmaRules};

@@ -36,11 +36,23 @@ pub struct SigmaMatch {
     pub id: Option<String>,
     pub level: Option<String>,
     pub tags: Vec<String>,
+    /// The rule's author and the file it came from: the DRL 1.1 licence of SigmaHQ rules asks
+    /// that both be shown wherever a rule is cited.
+    pub author: Option<String>,
+    pub origin: String,
+}
+
+/// What a finding cites of the rule: author and file, by rule id (or title when it has none).
+#[derive(Clone, Debug, Default)]
+struct Provenance {
+    author: Option<String>,
+    origin: String,
 }
 
 /// Compiled Sigma rules, ready to evaluate records.
 pub struct SigmaRules {
     engine: Engine,
+    provenance: std::collections::HashMap<String, Provenance>,
     pub stats: LoadStats,
     pub problems: Vec<RuleProblem>,
 }
@@ -53,7 +65,12 @@ impl Default for SigmaRules {
 
 impl SigmaRules {
     pub fn new() -> SigmaRules {
-        SigmaRules { engine: Engine::new(), stats: LoadStats::default(), problems: Vec::new() }
+        SigmaRules {
+            engine: Engine::new(),
+            provenance: Default::default(),
+            stats: LoadStats::default(),
+            problems: Vec::new(),
+        }
     }
 
     /// Loads every `.yml`/`.yaml` file under the given files and folders (sorted, so the rule
@@ -108,7 +125,11 @@ impl SigmaRules {
         }
         for rule in &collection.rules {
             match self.engine.add_rule(rule) {
-                Ok(()) => self.stats.rules += 1,
+                Ok(()) => {
+                    self.stats.rules += 1;
+                    let key = rule.id.clone().unwrap_or_else(|| rule.title.clone());
+                    self.provenance.insert(key, Provenance { author: rule.author.clone(), origin: origin.to_string() });
+                }
                 Err(e) => self.problems.push(problem(Some(rule.title.clone()), format!("cannot compile: {e}"))),
             }
         }
@@ -139,7 +160,12 @@ impl SigmaRules {
         let mut out: Vec<SigmaMatch> = Vec::new();
         for ls in logsources_of(record) {
             for r in self.engine.evaluate_with_logsource(&event, &ls) {
-                let m = to_match(&r);
+                let mut m = to_match(&r);
+                let key = m.id.clone().unwrap_or_else(|| m.title.clone());
+                if let Some(p) = self.provenance.get(&key) {
+                    m.author = p.author.clone();
+                    m.origin = p.origin.clone();
+                }
                 if !out.iter().any(|o| o.title == m.title && o.id == m.id) {
                     out.push(m);
                 }
@@ -155,6 +181,8 @@ fn to_match(r: &EvaluationResult) -> SigmaMatch {
         id: r.header.rule_id.clone(),
         level: r.header.level.as_ref().map(|l| format!("{l:?}").to_ascii_lowercase()),
         tags: r.header.tags.clone(),
+        author: None,
+        origin: String::new(),
     }
 }
 
