@@ -37,15 +37,28 @@ impl<'a> SigmaEvent<'a> {
         if let Some((_, v)) = data.iter().find(|(k, _)| k.as_deref() == Some(name)) {
             return Some(v);
         }
-        // Names with spaces or another case: `Threat Name` for `ThreatName`.
-        let squeeze = |s: &str| s.chars().filter(|c| *c != ' ').collect::<String>();
+        // Names with spaces or another case: `Threat Name` for `ThreatName` (compared without
+        // allocating: most lookups miss, as rules ask for fields an event does not have).
         data.iter()
-            .find(|(k, _)| k.as_deref().is_some_and(|k| squeeze(k).eq_ignore_ascii_case(name)))
+            .find(|(k, _)| k.as_deref().is_some_and(|k| same_name_without_spaces(k, name)))
             .map(|(_, v)| v.as_str())
     }
 
     fn is_security_4688(&self) -> bool {
         self.record.event_id == Some(4688) && self.record.channel.eq_ignore_ascii_case("Security")
+    }
+}
+
+/// `k` equals `name` once the spaces of `k` are dropped, ASCII case-insensitively.
+fn same_name_without_spaces(k: &str, name: &str) -> bool {
+    let mut a = k.bytes().filter(|&b| b != b' ');
+    let mut b = name.bytes();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+            _ => return false,
+        }
     }
 }
 
@@ -144,5 +157,18 @@ impl Event for SigmaEvent<'_> {
             m.insert("Data".into(), Value::Array(unnamed));
         }
         Value::Object(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_name_without_spaces;
+
+    #[test]
+    fn field_names_match_without_spaces_and_case() {
+        assert!(same_name_without_spaces("Threat Name", "ThreatName"));
+        assert!(same_name_without_spaces("threatname", "ThreatName"));
+        assert!(!same_name_without_spaces("Threat Name", "Threat"));
+        assert!(!same_name_without_spaces("Threat", "ThreatName"));
     }
 }
