@@ -26,6 +26,16 @@ pub struct BenchArgs {
     /// Skip the cold-cache runs even where dropping the page cache is possible.
     #[arg(long)]
     warm_only: bool,
+    /// Benchmark Sigma instead: these rule files or folders over a generated Windows event mix
+    /// (Sysmon 1/3/7/11/13, Security 4624/4688/4663, PowerShell 4104).
+    #[arg(long)]
+    sigma: Vec<PathBuf>,
+    /// Events in the generated Sigma corpus.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Also time the Sigma rules over this folder of real event logs.
+    #[arg(long)]
+    real: Option<PathBuf>,
 }
 
 /// Wall time and peak resident memory of one child process.
@@ -119,7 +129,85 @@ fn best(runs: &[Run]) -> Option<&Run> {
     runs.iter().filter(|r| r.ok).min_by(|a, b| a.secs.total_cmp(&b.secs))
 }
 
+/// Times `exsweep hunt` with the given rules over the generated event mix (and a real corpus).
+fn run_sigma(a: &BenchArgs) -> u8 {
+    let dir = a.dir.clone().unwrap_or_else(|| std::env::temp_dir().join("exsweep-bench-sigma"));
+    let corpus = dir.join(format!("mix-{}", a.events));
+    let marker = corpus.join(".done");
+    if !marker.exists() {
+        let _ = std::fs::remove_dir_all(&corpus);
+        let t = Instant::now();
+        let spec = exsweep_fixtures::winevents::MixSpec { events: a.events, files: 60, ..Default::default() };
+        match exsweep_fixtures::winevents::write_mix(&corpus, &spec) {
+            Ok(st) => eprintln!(
+                "bench: wrote {} events in {} EVTX files in {:.1} s",
+                st.events,
+                st.files.len(),
+                t.elapsed().as_secs_f64()
+            ),
+            Err(e) => return crate::fail(format!("bench: cannot write the event corpus: {e}")),
+        }
+        let _ = std::fs::write(&marker, "");
+    }
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return crate::fail(format!("bench: cannot find the exsweep binary: {e}")),
+    };
+    let hunt = |events: &Path| {
+        let mut c = Command::new(&exe);
+        c.arg("hunt");
+        for r in &a.sigma {
+            c.arg("--sigma").arg(r);
+        }
+        c.arg(events).args(["--format", "jsonl", "--output", null_device(), "-q", "--fail-on", "never"]);
+        if let Some(t) = a.threads {
+            c.args(["--threads", &t.to_string()]);
+        }
+        c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        c
+    };
+    // Rule loading alone, to tell it from evaluation.
+    let mut load = Command::new(&exe);
+    load.arg("hunt");
+    for r in &a.sigma {
+        load.arg("--sigma").arg(r);
+    }
+    load.arg("--list-unsupported").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let load_run = measure(&mut load).ok();
+    let mut sets = vec![("generated", corpus.clone(), a.events)];
+    if let Some(real) = &a.real {
+        sets.push(("real", real.clone(), 0));
+    }
+    for (label, path, events) in sets {
+        let mb = corpus_bytes(&path).0 as f64 / 1e6;
+        let runs: Vec<Run> = (0..a.runs.max(1)).filter_map(|_| measure(&mut hunt(&path)).ok()).collect();
+        let Some(b) = best(&runs) else {
+            println!("{label}: hunt failed");
+            continue;
+        };
+        let peak = runs.iter().map(|r| r.max_rss_kb).max().unwrap_or(0) as f64 / 1024.0;
+        let eval = b.secs - load_run.as_ref().map_or(0.0, |l| l.secs);
+        let rate = if events > 0 {
+            format!(
+                "{:.0} events/s ({:.0} ev/s after rule loading), ",
+                events as f64 / b.secs,
+                events as f64 / eval.max(1e-9)
+            )
+        } else {
+            String::new()
+        };
+        println!("{label}: {:.1} MB in {:.2} s: {rate}{:.0} MB/s, peak RSS {peak:.0} MB", mb, b.secs, mb / b.secs);
+    }
+    if let Some(l) = load_run {
+        println!("rule loading alone: {:.2} s, peak RSS {:.0} MB", l.secs, l.max_rss_kb as f64 / 1024.0);
+    }
+    0
+}
+
 pub fn run(a: &BenchArgs) -> u8 {
+    if !a.sigma.is_empty() {
+        return run_sigma(a);
+    }
     let dir = a.dir.clone().unwrap_or_else(|| std::env::temp_dir().join("exsweep-bench"));
     let target = (a.size_gb * 1e9) as u64;
     let marker = dir.join(format!("corpus-{:.2}GB.done", a.size_gb));

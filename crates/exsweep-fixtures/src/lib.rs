@@ -10,3 +10,4 @@ pub mod evtx;
 pub mod generator;
 pub mod layout;
 pub mod truth;
+pub mod winevents;

@@ -51,6 +51,9 @@ impl<'a> SigmaEvent<'a> {
 
 /// `k` equals `name` once the spaces of `k` are dropped, ASCII case-insensitively.
 fn same_name_without_spaces(k: &str, name: &str) -> bool {
+    if !k.contains(' ') {
+        return k.eq_ignore_ascii_case(name);
+    }
     let mut a = k.bytes().filter(|&b| b != b' ');
     let mut b = name.bytes();
     loop {

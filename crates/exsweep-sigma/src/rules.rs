@@ -105,7 +105,9 @@ impl SigmaRules {
                 }),
             }
         }
-        rules.engine.set_cross_rule_ac(true);
+        if std::env::var_os("EXSWEEP_NO_AC").is_none() {
+            rules.engine.set_cross_rule_ac(true);
+        }
         rules
     }
 
