@@ -471,8 +471,12 @@ fn json_u64(v: &serde_json::Value) -> Option<u64> {
 }
 
 /// Converts the evtx crate / evtx_dump JSON shape (`{"Event": {"System": .., "EventData": ..}}`)
-/// to an [`EventRecord`]. Flat exports (top-level `Channel`, `EventID`, ...) are accepted too.
+/// to an [`EventRecord`]. Flat exports (top-level `Channel`, `EventID`, ...) and Winlogbeat/ECS
+/// documents (`winlog.channel`, `winlog.event_data.*`, `event.code`) are accepted too.
 pub fn event_from_json(v: &serde_json::Value) -> Option<EventRecord> {
+    if let Some(w) = v.get("winlog").and_then(|w| w.as_object()) {
+        return Some(event_from_winlogbeat(v, w));
+    }
     let root = v.get("Event").unwrap_or(v);
     let obj = root.as_object()?;
     let mut ev = EventRecord::default();
@@ -522,6 +526,33 @@ pub fn event_from_json(v: &serde_json::Value) -> Option<EventRecord> {
         any = true;
     }
     any.then_some(ev)
+}
+
+/// A Winlogbeat (Elastic Common Schema) document.
+fn event_from_winlogbeat(v: &serde_json::Value, w: &serde_json::Map<String, serde_json::Value>) -> EventRecord {
+    let text = |x: Option<&serde_json::Value>| x.map(json_text).unwrap_or_default();
+    let mut ev = EventRecord {
+        channel: text(w.get("channel")),
+        provider: text(w.get("provider_name")),
+        computer: text(w.get("computer_name").or_else(|| v.get("host").and_then(|h| h.get("name")))),
+        record_id: w.get("record_id").and_then(json_u64),
+        event_id: w
+            .get("event_id")
+            .and_then(json_u64)
+            .or_else(|| v.get("event").and_then(|e| e.get("code")).and_then(json_u64))
+            .map(|id| id as u32),
+        time: v.get("@timestamp").and_then(|t| Timestamp::parse(&json_text(t))),
+        message: v.get("message").map(json_text),
+        ..EventRecord::default()
+    };
+    for section in ["event_data", "user_data"] {
+        if let Some(obj) = w.get(section).and_then(|d| d.as_object()) {
+            for (k, val) in obj {
+                ev.data.push((Some(k.clone()), json_text(val)));
+            }
+        }
+    }
+    ev
 }
 
 fn push_event_data(ed: &serde_json::Value, out: &mut Vec<(Option<String>, String)>) {
@@ -627,5 +658,16 @@ mod tests {
         let e = event_from_json(&flat).unwrap();
         assert_eq!(e.provider, "MSExchange Unified Messaging");
         assert_eq!(e.data, vec![(Some("Data1".into()), "x".into())]);
+        // Winlogbeat / ECS: the event under `winlog`, the id also as `event.code`.
+        let ecs: serde_json::Value = serde_json::from_str(r##"{"@timestamp":"2021-03-03T07:12:01.000Z","event":{"code":"4688","provider":"Microsoft-Windows-Security-Auditing"},"host":{"name":"ex01.contoso.local"},"message":"A new process has been created.","winlog":{"channel":"Security","provider_name":"Microsoft-Windows-Security-Auditing","computer_name":"EX01.contoso.local","record_id":77,"event_data":{"NewProcessName":"C:\\Windows\\System32\\cmd.exe","ProcessId":"0x270"}}}"##).unwrap();
+        let e = event_from_json(&ecs).unwrap();
+        assert_eq!((e.channel.as_str(), e.event_id, e.record_id), ("Security", Some(4688), Some(77)));
+        assert_eq!(e.provider, "Microsoft-Windows-Security-Auditing");
+        assert_eq!(e.computer, "EX01.contoso.local");
+        assert_eq!(e.time.unwrap().to_string(), "2021-03-03T07:12:01Z");
+        assert_eq!(e.data[0], (Some("NewProcessName".into()), "C:\\Windows\\System32\\cmd.exe".into()));
+        assert!(
+            super::super::sniff(serde_json::to_string(&ecs).unwrap().as_bytes()) == super::super::Format::EventJson
+        );
     }
 }

@@ -223,7 +223,11 @@ pub fn sniff(head: &[u8]) -> Format {
     if t.starts_with('<') && (t.contains("<Event ") || t.contains("<Event>") || t.contains("<Events")) {
         return Format::EventXml;
     }
-    if (t.starts_with('{') && (t.contains("\"Event\"") || t.contains("\"EventID\"") || t.contains("\"EventId\"")))
+    if (t.starts_with('{')
+        && (t.contains("\"Event\"")
+            || t.contains("\"EventID\"")
+            || t.contains("\"EventId\"")
+            || t.contains("\"winlog\"")))
         || (t.starts_with("Record ") && t.contains('{'))
     {
         return Format::EventJson;
