@@ -95,3 +95,45 @@ fn hunt_reports_sigma_hits_as_findings() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().filter(|l| l.contains("\"rule_source\":\"sigma\"")).count(), 1, "{text}");
 }
+
+/// SigmaHQ's own HAFNIUM web-server rule, over the IIS logs of the generated server: every hit is
+/// a planted HAFNIUM request, none is a trap, and the finding cites the rule's author.
+#[test]
+#[ignore = "needs ../shared/data; run by .ci/run"]
+fn sigmahq_hafnium_webserver_rule_finds_planted_requests_only() {
+    use exsweep_core::{Engine, ScanOptions};
+    use exsweep_fixtures::generator::{Server, ServerSpec};
+    use exsweep_fixtures::layout::{Layout, write_tree};
+    let shared = std::env::var_os("EXSWEEP_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").into());
+    let rule = shared.join("data/sigma/rules-emerging-threats/2021/TA/HAFNIUM/web_exchange_exploitation_hafnium.yml");
+    assert!(rule.is_file(), "{} not found (set EXSWEEP_SHARED)", rule.display());
+    let dir = tempfile::tempdir().unwrap();
+    let truth =
+        write_tree(&Server::new(ServerSpec { scale: 0.05, ..ServerSpec::default() }), Layout::Drive, dir.path())
+            .unwrap();
+    let rules = exsweep_sigma::SigmaRules::load(&[rule]);
+    assert_eq!(rules.len(), 1);
+    let mut detectors = exsweep_core::detect::builtin();
+    detectors.push(Box::new(exsweep_sigma::SigmaDetector::new(rules)));
+    let report = Engine::new(detectors).scan(&[dir.path().to_path_buf()], &ScanOptions::default()).unwrap();
+    let hits: Vec<_> = report.findings.iter().filter(|f| f.rule_source == "sigma").collect();
+    let planted: std::collections::BTreeSet<_> = truth
+        .indicators
+        .iter()
+        .filter(|p| p.rule_id.starts_with("EXS-IIS"))
+        .map(|p| (p.path.clone(), p.line))
+        .collect();
+    assert!(hits.len() >= 10, "only {} hits", hits.len());
+    for f in &hits {
+        assert!(
+            planted.contains(&(f.path.clone(), f.line)),
+            "hit outside the planted requests: {}:{:?}",
+            f.path,
+            f.line
+        );
+        assert_eq!(f.extra["rule_author"], "Florian Roth (Nextron Systems)");
+        assert!(!truth.traps.iter().any(|t| t.path == f.path && t.line == f.line));
+    }
+}

@@ -1,6 +1,8 @@
-//! Sigma rules as an exsweep detector: every Windows event record (EVTX, XML and JSON exports)
-//! goes through the loaded rules, and each hit becomes a finding with `rule_source: "sigma"`.
+//! Sigma rules as an exsweep detector: every Windows event record (EVTX, XML and JSON exports),
+//! IIS line and Exchange log line goes through the loaded rules of its logsource, and each hit
+//! becomes a finding with `rule_source: "sigma"`.
 
+use crate::columns::ColumnLog;
 use crate::rules::{SigmaMatch, SigmaRules};
 use exsweep_core::detect::{Detector, FileCtx};
 use exsweep_core::model::{ArtifactKind, Category, Finding, MAX_EVIDENCE, RuleMeta, Severity};
@@ -77,19 +79,39 @@ fn finding_of(m: &SigmaMatch, ctx: &FileCtx<'_>, rec: &Record<'_>, evidence: &st
 
 impl Detector for SigmaDetector {
     fn kinds(&self) -> &[ArtifactKind] {
-        &[ArtifactKind::Evtx, ArtifactKind::EventExport]
+        &[
+            ArtifactKind::Evtx,
+            ArtifactKind::EventExport,
+            ArtifactKind::IisW3c,
+            ArtifactKind::Httpproxy,
+            ArtifactKind::EcpServer,
+            ArtifactKind::OabGenerator,
+        ]
     }
     fn anchors(&self) -> &[&'static str] {
         &[]
     }
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
-        let Some(ev) = rec.event() else { return };
-        let hits = self.rules.evaluate_event(ev);
-        if hits.is_empty() {
+        if let Some(ev) = rec.event() {
+            let hits = self.rules.evaluate_event(ev);
+            if !hits.is_empty() {
+                let evidence = ev.excerpt(MAX_EVIDENCE);
+                out.extend(hits.iter().map(|m| finding_of(m, ctx, rec, &evidence)));
+            }
             return;
         }
-        let evidence = ev.excerpt(MAX_EVIDENCE);
-        out.extend(hits.iter().map(|m| finding_of(m, ctx, rec, &evidence)));
+        let log = match ctx.kind {
+            ArtifactKind::IisW3c => ColumnLog::Iis,
+            ArtifactKind::Httpproxy => ColumnLog::Exchange("httpproxy"),
+            ArtifactKind::EcpServer => ColumnLog::Exchange("ecp_server"),
+            ArtifactKind::OabGenerator => ColumnLog::Exchange("oab_generator"),
+            _ => return,
+        };
+        if rec.header().is_none() {
+            return;
+        }
+        let hits = self.rules.evaluate_columns(rec, log);
+        out.extend(hits.iter().map(|m| finding_of(m, ctx, rec, rec.raw)));
     }
 }
 

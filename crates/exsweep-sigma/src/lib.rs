@@ -3,6 +3,7 @@
 //! (`rsigma-parser`/`rsigma-eval` 0.23), chosen on the SigmaHQ regression suite; see
 //! `docs/SIGMA_LOGSOURCES.md` for the routing table.
 
+pub mod columns;
 pub mod detector;
 pub mod event;
 pub mod logsource;

@@ -5,9 +5,10 @@
 //! file and reason, never dropped silently, and never stops the others), and routing by logsource,
 //! so that a rule only sees the records of its logsource.
 
+use crate::columns::{ColumnEvent, ColumnLog};
 use crate::event::SigmaEvent;
 use crate::logsource::logsources_of;
-use exsweep_core::record::EventRecord;
+use exsweep_core::record::{EventRecord, Record};
 use rsigma_eval::{Engine, EvaluationResult};
 use std::path::{Path, PathBuf};
 
@@ -162,18 +163,35 @@ impl SigmaRules {
         let mut out: Vec<SigmaMatch> = Vec::new();
         for ls in logsources_of(record) {
             for r in self.engine.evaluate_with_logsource(&event, &ls) {
-                let mut m = to_match(&r);
-                let key = m.id.clone().unwrap_or_else(|| m.title.clone());
-                if let Some(p) = self.provenance.get(&key) {
-                    m.author = p.author.clone();
-                    m.origin = p.origin.clone();
-                }
+                let m = self.with_provenance(to_match(&r));
                 if !out.iter().any(|o| o.title == m.title && o.id == m.id) {
                     out.push(m);
                 }
             }
         }
         out
+    }
+}
+
+impl SigmaRules {
+    /// The rules that fire on a delimited log record (IIS as `webserver`, Exchange logs under
+    /// `product: exchange`; see [`crate::columns`]).
+    pub fn evaluate_columns(&self, record: &Record<'_>, log: ColumnLog) -> Vec<SigmaMatch> {
+        let event = ColumnEvent { record, log };
+        self.engine
+            .evaluate_with_logsource(&event, &log.logsource())
+            .iter()
+            .map(|r| self.with_provenance(to_match(r)))
+            .collect()
+    }
+
+    fn with_provenance(&self, mut m: SigmaMatch) -> SigmaMatch {
+        let key = m.id.clone().unwrap_or_else(|| m.title.clone());
+        if let Some(p) = self.provenance.get(&key) {
+            m.author = p.author.clone();
+            m.origin = p.origin.clone();
+        }
+        m
     }
 }
 
