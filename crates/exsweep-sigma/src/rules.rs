@@ -28,6 +28,8 @@ pub struct LoadStats {
     pub rules: usize,
     pub correlations: usize,
     pub filters: usize,
+    /// Filters applied to at least one loaded rule.
+    pub filters_applied: usize,
 }
 
 /// One rule that fired on one record.
@@ -54,6 +56,8 @@ struct Provenance {
 pub struct SigmaRules {
     engine: Engine,
     provenance: std::collections::HashMap<String, Provenance>,
+    /// Filter rules read but not applied yet, with their file (see [`SigmaRules::apply_filters`]).
+    pending_filters: Vec<(rsigma_parser::FilterRule, String)>,
     pub stats: LoadStats,
     pub problems: Vec<RuleProblem>,
 }
@@ -69,6 +73,7 @@ impl SigmaRules {
         SigmaRules {
             engine: Engine::new(),
             provenance: Default::default(),
+            pending_filters: Vec::new(),
             stats: LoadStats::default(),
             problems: Vec::new(),
         }
@@ -106,10 +111,35 @@ impl SigmaRules {
                 }),
             }
         }
-        if std::env::var_os("EXSWEEP_NO_AC").is_none() {
-            rules.engine.set_cross_rule_ac(true);
-        }
+        rules.apply_filters();
+        // The cross-rule literal index: about 10 % faster on the 1M-event benchmark, about 50 MB more.
+        rules.engine.set_cross_rule_ac(true);
         rules
+    }
+
+    /// Applies the filter rules read so far to the rules they name (`AND` their condition). Done
+    /// once all files are read, since a filter may name rules of other files. [`SigmaRules::load`]
+    /// calls it; callers of [`SigmaRules::add_yaml`] call it after the last one.
+    pub fn apply_filters(&mut self) {
+        use rsigma_parser::FilterRuleTarget;
+        for (filter, origin) in std::mem::take(&mut self.pending_filters) {
+            let problem =
+                |reason: String| RuleProblem { path: origin.clone(), rule: Some(filter.title.clone()), reason };
+            if let FilterRuleTarget::Specific(names) = &filter.rules
+                && !names.iter().any(|n| self.provenance.contains_key(n) || self.has_title(n))
+            {
+                self.problems.push(problem(format!("filter names no loaded rule ({})", names.join(", "))));
+                continue;
+            }
+            match self.engine.apply_filter(&filter) {
+                Ok(()) => self.stats.filters_applied += 1,
+                Err(e) => self.problems.push(problem(format!("cannot apply filter: {e}"))),
+            }
+        }
+    }
+
+    fn has_title(&self, title: &str) -> bool {
+        self.engine.rules().iter().any(|r| r.title == title)
     }
 
     /// Adds the rules of one YAML text (one or more documents); `origin` names it in problems.
@@ -136,15 +166,13 @@ impl SigmaRules {
                 Err(e) => self.problems.push(problem(Some(rule.title.clone()), format!("cannot compile: {e}"))),
             }
         }
-        // Correlations and filters are counted, and listed as not evaluated yet.
+        // Correlations are counted, and listed as not evaluated yet; filters wait for all rules.
         self.stats.correlations += collection.correlations.len();
         self.stats.filters += collection.filters.len();
         for c in &collection.correlations {
             self.problems.push(problem(Some(c.title.clone()), "correlation rules are not evaluated yet".into()));
         }
-        for f in &collection.filters {
-            self.problems.push(problem(Some(f.title.clone()), "filter rules are not applied yet".into()));
-        }
+        self.pending_filters.extend(collection.filters.into_iter().map(|f| (f, origin.to_string())));
     }
 
     /// Compiled rules.

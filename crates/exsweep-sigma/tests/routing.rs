@@ -172,3 +172,45 @@ fn the_logsource_table_in_docs_is_the_one_in_code() {
         "docs/SIGMA_LOGSOURCES.md is out of date: paste exsweep_sigma::logsource::markdown_table() into it"
     );
 }
+
+#[test]
+fn filter_rules_narrow_the_rules_they_name() {
+    let mut r = SigmaRules::new();
+    r.add_yaml(RULES, "rules.yml");
+    r.add_yaml(
+        r#"title: Admins Run Whoami
+logsource:
+    category: process_creation
+    product: windows
+filter:
+    rules:
+        - 00000000-0000-4000-8000-000000000001
+    selection:
+        User: 'CONTOSO\admin'
+    condition: not selection
+"#,
+        "filter.yml",
+    );
+    r.add_yaml(
+        "title: Orphan\nlogsource:\n    product: windows\nfilter:\n    rules:\n        - no-such-rule\n    selection:\n        User: x\n    condition: not selection\n",
+        "orphan.yml",
+    );
+    r.apply_filters();
+    assert_eq!(r.stats.filters, 2);
+    assert_eq!(r.stats.filters_applied, 1);
+    assert!(
+        r.problems.iter().any(|p| p.path == "orphan.yml" && p.reason.contains("no loaded rule")),
+        "{:?}",
+        r.problems
+    );
+    let mut admin = event(SYSMON, "Microsoft-Windows-Sysmon", 1, &[("Image", r"C:\Windows\System32\whoami.exe")]);
+    admin.data.push((Some("User".into()), r"CONTOSO\admin".into()));
+    assert!(fired(&r, &admin).is_empty(), "the filter removes the admin's run");
+    let other = event(
+        SYSMON,
+        "Microsoft-Windows-Sysmon",
+        1,
+        &[("Image", r"C:\Windows\System32\whoami.exe"), ("User", r"CONTOSO\eve")],
+    );
+    assert_eq!(fired(&r, &other), vec!["Whoami Execution"]);
+}
