@@ -47,13 +47,9 @@ impl Server {
         let t0 = self.day_start(day);
         let mut rng = Rng::stream(self.spec.seed, &[4, u64::from(day)]);
         let mut sink = LineSink::new(w);
-        sink.emit_str("#Software: Microsoft Exchange Server")?;
-        sink.emit_str("#Version: 15.0.0.0")?;
-        sink.emit_str("#Log-type: ECP Server Log")?;
-        sink.buf.extend_from_slice(b"#Date: ");
-        push_iso_ms(&mut sink.buf, t0 + rng.range(5, 900) as i64);
-        sink.emit()?;
-        sink.emit_str("#Fields: TimeStamp,ServerName,EventId,EventData")?;
+        // ECP Server logs write a fixed format version, not the build.
+        let created = t0 + rng.range(5, 900) as i64;
+        sink.exchange_header("15.0.0.0", "ECP Server Log", created, "TimeStamp,ServerName,EventId,EventData")?;
 
         let be = format!("https://{}:444", self.fqdn);
         let mut marks = Vec::new();

@@ -27,17 +27,7 @@ impl Server {
             (t0 + Rng::stream(self.spec.seed, &[2, hour as u64]).range(3, 900) as i64).min(first.unwrap_or(i64::MAX));
 
         let mut sink = LineSink::new(w);
-        sink.emit_str("#Software: Microsoft Exchange Server")?;
-        sink.buf.extend_from_slice(b"#Version: ");
-        sink.buf.extend_from_slice(self.spec.build.as_bytes());
-        sink.emit()?;
-        sink.emit_str("#Log-type: HttpProxy Logs")?;
-        sink.buf.extend_from_slice(b"#Date: ");
-        push_iso_ms(&mut sink.buf, created);
-        sink.emit()?;
-        sink.buf.extend_from_slice(b"#Fields: ");
-        sink.buf.extend_from_slice(HTTPPROXY_FIELDS.as_bytes());
-        sink.emit()?;
+        sink.exchange_header(&self.spec.build, "HttpProxy Logs", created, HTTPPROXY_FIELDS)?;
 
         let mut marks = Vec::new();
         let (mut i, mut j) = (0, 0);

@@ -509,4 +509,16 @@ impl<'w> LineSink<'w> {
         self.buf.extend_from_slice(s.as_bytes());
         self.emit()
     }
+
+    /// The header block every Exchange CSV log starts with (`#Date` is the file's creation time).
+    pub(crate) fn exchange_header(&mut self, version: &str, log_type: &str, created_ms: i64, fields: &str) -> io::Result<()> {
+        self.emit_str("#Software: Microsoft Exchange Server")?;
+        self.emit_str(&format!("#Version: {version}"))?;
+        self.emit_str(&format!("#Log-type: {log_type}"))?;
+        self.buf.extend_from_slice(b"#Date: ");
+        fmt::push_iso_ms(&mut self.buf, created_ms);
+        self.emit()?;
+        self.emit_str(&format!("#Fields: {fields}"))?;
+        Ok(())
+    }
 }

@@ -13,15 +13,8 @@ impl Server {
         let t0 = self.day_start(day);
         let mut rng = Rng::stream(self.spec.seed, &[6, u64::from(day)]);
         let mut sink = LineSink::new(w);
-        sink.emit_str("#Software: Microsoft Exchange Server")?;
-        sink.buf.extend_from_slice(b"#Version: ");
-        sink.buf.extend_from_slice(self.spec.build.as_bytes());
-        sink.emit()?;
-        sink.emit_str("#Log-type: OAB Generator Log")?;
-        sink.buf.extend_from_slice(b"#Date: ");
-        push_iso_ms(&mut sink.buf, t0 + rng.range(5, 900) as i64);
-        sink.emit()?;
-        sink.emit_str("#Fields: TimeStamp,ServerName,Level,Message")?;
+        let created = t0 + rng.range(5, 900) as i64;
+        sink.exchange_header(&self.spec.build, "OAB Generator Log", created, "TimeStamp,ServerName,Level,Message")?;
 
         let specials: Vec<_> = self.scenario.oab.iter().filter(|s| s.t >= t0 && s.t < t0 + 24 * MS_PER_HOUR).collect();
         let mut next = 0;
