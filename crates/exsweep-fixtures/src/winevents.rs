@@ -181,17 +181,21 @@ fn event(kind: Kind, rng: &mut Rng, time_ms: i64, computer: &str) -> EventSpec {
         data,
         ..EventSpec::default()
     };
+    // Every Sysmon event names the rule, the process and its image first.
+    let sysmon = |id: u16, rng: &mut Rng, image: String, rest: Vec<(&str, String)>| {
+        let mut fields = vec![
+            ("RuleName", "-".to_string()),
+            ("ProcessGuid", guid(rng)),
+            ("ProcessId", pid.clone()),
+            ("Image", image),
+        ];
+        fields.extend(rest);
+        base(SYSMON_PROVIDER, SYSMON, id, named(fields))
+    };
     match kind {
-        Kind::Sysmon(1) => base(
-            SYSMON_PROVIDER,
-            SYSMON,
-            1,
-            named(vec![
-                ("RuleName", "-".into()),
+        Kind::Sysmon(1) => {
+            let rest = vec![
                 ("UtcTime", String::new()),
-                ("ProcessGuid", guid(rng)),
-                ("ProcessId", pid),
-                ("Image", image.clone()),
                 ("FileVersion", "10.0.17763.1 (WinBuild.160101.0800)".into()),
                 ("Description", "Windows host process".into()),
                 ("Product", "Microsoft® Windows® Operating System".into()),
@@ -206,17 +210,11 @@ fn event(kind: Kind, rng: &mut Rng, time_ms: i64, computer: &str) -> EventSpec {
                 ("ParentProcessId", "624".into()),
                 ("ParentImage", pick(rng, IMAGES).to_string()),
                 ("ParentCommandLine", pick(rng, COMMANDS).to_string()),
-            ]),
-        ),
-        Kind::Sysmon(3) => base(
-            SYSMON_PROVIDER,
-            SYSMON,
-            3,
-            named(vec![
-                ("RuleName", "-".into()),
-                ("ProcessGuid", guid(rng)),
-                ("ProcessId", pid),
-                ("Image", image),
+            ];
+            sysmon(1, rng, image, rest)
+        }
+        Kind::Sysmon(3) => {
+            let rest = vec![
                 ("User", r"NT AUTHORITY\NETWORK SERVICE".into()),
                 ("Protocol", "tcp".into()),
                 ("Initiated", "true".into()),
@@ -225,50 +223,33 @@ fn event(kind: Kind, rng: &mut Rng, time_ms: i64, computer: &str) -> EventSpec {
                 ("DestinationIp", ip(rng)),
                 ("DestinationPort", ["443", "445", "389", "88", "3268", "135"][rng.below(6) as usize].into()),
                 ("DestinationHostname", "dc01.contoso.local".into()),
-            ]),
-        ),
-        Kind::Sysmon(7) => base(
-            SYSMON_PROVIDER,
-            SYSMON,
-            7,
-            named(vec![
-                ("RuleName", "-".into()),
-                ("ProcessGuid", guid(rng)),
-                ("ProcessId", pid),
-                ("Image", image),
+            ];
+            sysmon(3, rng, image, rest)
+        }
+        Kind::Sysmon(7) => {
+            let rest = vec![
                 ("ImageLoaded", pick(rng, DLLS).to_string()),
                 ("Signed", "true".into()),
                 ("Signature", "Microsoft Windows".into()),
                 ("SignatureStatus", "Valid".into()),
-            ]),
-        ),
-        Kind::Sysmon(11) => base(
-            SYSMON_PROVIDER,
-            SYSMON,
-            11,
-            named(vec![
-                ("RuleName", "-".into()),
-                ("ProcessGuid", guid(rng)),
-                ("ProcessId", pid),
-                ("Image", image),
+            ];
+            sysmon(7, rng, image, rest)
+        }
+        Kind::Sysmon(11) => {
+            let rest = vec![
                 ("TargetFilename", pick(rng, FILES).to_string()),
                 ("CreationUtcTime", "2021-03-03 06:00:00.000".into()),
-            ]),
-        ),
-        Kind::Sysmon(_) => base(
-            SYSMON_PROVIDER,
-            SYSMON,
-            13,
-            named(vec![
-                ("RuleName", "-".into()),
+            ];
+            sysmon(11, rng, image, rest)
+        }
+        Kind::Sysmon(_) => {
+            let rest = vec![
                 ("EventType", "SetValue".into()),
-                ("ProcessGuid", guid(rng)),
-                ("ProcessId", pid),
-                ("Image", image),
                 ("TargetObject", pick(rng, REG_KEYS).to_string()),
                 ("Details", format!("DWORD (0x{:08x})", rng.below(16))),
-            ]),
-        ),
+            ];
+            sysmon(13, rng, image, rest)
+        }
         Kind::Security(4624) => base(
             SECURITY_PROVIDER,
             "Security",

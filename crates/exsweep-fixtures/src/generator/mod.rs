@@ -511,7 +511,13 @@ impl<'w> LineSink<'w> {
     }
 
     /// The header block every Exchange CSV log starts with (`#Date` is the file's creation time).
-    pub(crate) fn exchange_header(&mut self, version: &str, log_type: &str, created_ms: i64, fields: &str) -> io::Result<()> {
+    pub(crate) fn exchange_header(
+        &mut self,
+        version: &str,
+        log_type: &str,
+        created_ms: i64,
+        fields: &str,
+    ) -> io::Result<()> {
         self.emit_str("#Software: Microsoft Exchange Server")?;
         self.emit_str(&format!("#Version: {version}"))?;
         self.emit_str(&format!("#Log-type: {log_type}"))?;
