@@ -189,22 +189,7 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
     let Some(since) = Timestamp::parse(&args.since) else {
         return Err(fail(format!("--since {:?} is not a date (YYYY-MM-DD or RFC 3339)", args.since)));
     };
-    for s in &args.sources {
-        if !s.exists() {
-            return Err(fail(format!("cannot read source {}: no such file or folder", s.display())));
-        }
-    }
-    // Never write inside evidence.
-    let outputs = [&args.output, &args.collect, &args.inventory];
-    for out in outputs.into_iter().flatten() {
-        if let Some(src) = args.sources.iter().find(|s| inside(out, s)) {
-            return Err(fail(format!(
-                "{} lies inside the source {}: exsweep never writes inside evidence",
-                out.display(),
-                src.display()
-            )));
-        }
-    }
+    check_sources(&args.sources, &[&args.output, &args.collect, &args.inventory])?;
     let mut opts = ScanOptions { since, threads: args.threads, ..ScanOptions::default() };
     let progress = Arc::new(exsweep_core::engine::Progress::default());
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
@@ -254,6 +239,23 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
     let threshold = args.fail_on.severity();
     let hit = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok((report, u8::from(hit)))
+}
+
+/// Every source must exist, and no output may lie inside one: exsweep never writes inside evidence.
+fn check_sources(sources: &[PathBuf], outputs: &[&Option<PathBuf>]) -> Result<(), u8> {
+    if let Some(s) = sources.iter().find(|s| !s.exists()) {
+        return Err(fail(format!("cannot read source {}: no such file or folder", s.display())));
+    }
+    for out in outputs.iter().copied().flatten() {
+        if let Some(src) = sources.iter().find(|s| inside(out, s)) {
+            return Err(fail(format!(
+                "{} lies inside the source {}: exsweep never writes inside evidence",
+                out.display(),
+                src.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Writes findings to a file or stdout; a closed pipe is not an error.
@@ -306,15 +308,8 @@ fn hunt(args: &HuntArgs) -> u8 {
         );
         return 0;
     }
-    for s in &args.events {
-        if !s.exists() {
-            return fail(format!("cannot read {}: no such file or folder", s.display()));
-        }
-    }
-    if let Some(out) = &args.output
-        && let Some(src) = args.events.iter().find(|s| inside(out, s))
-    {
-        return fail(format!("{} lies inside {}: exsweep never writes inside evidence", out.display(), src.display()));
+    if let Err(code) = check_sources(&args.events, &[&args.output]) {
+        return code;
     }
     let engine = Engine::new(vec![Box::new(SigmaDetector::new(rules))]);
     let opts = ScanOptions { threads: args.threads, ..ScanOptions::default() };
