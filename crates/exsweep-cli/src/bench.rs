@@ -153,26 +153,29 @@ fn run_sigma(a: &BenchArgs) -> u8 {
         Ok(e) => e,
         Err(e) => return crate::fail(format!("bench: cannot find the exsweep binary: {e}")),
     };
-    let hunt = |events: &Path| {
+    // `exsweep hunt` with the rules, then `tail` (the events and output, or `--list-unsupported`).
+    let hunt_with = |tail: &[&std::ffi::OsStr]| {
         let mut c = Command::new(&exe);
         c.arg("hunt");
         for r in &a.sigma {
             c.arg("--sigma").arg(r);
         }
-        c.arg(events).args(["--format", "jsonl", "--output", null_device(), "-q", "--fail-on", "never"]);
+        c.args(tail);
         if let Some(t) = a.threads {
             c.args(["--threads", &t.to_string()]);
         }
         c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
         c
     };
+    let hunt = |events: &Path| {
+        let mut tail = vec![events.as_os_str()];
+        tail.extend(
+            ["--format", "jsonl", "--output", null_device(), "-q", "--fail-on", "never"].map(std::ffi::OsStr::new),
+        );
+        hunt_with(&tail)
+    };
     // Rule loading alone, to tell it from evaluation.
-    let mut load = Command::new(&exe);
-    load.arg("hunt");
-    for r in &a.sigma {
-        load.arg("--sigma").arg(r);
-    }
-    load.arg("--list-unsupported").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut load = hunt_with(&[std::ffi::OsStr::new("--list-unsupported")]);
     let load_run = measure(&mut load).ok();
     let mut sets = vec![("generated", corpus.clone(), a.events)];
     if let Some(real) = &a.real {
