@@ -314,4 +314,31 @@ mod tests {
         assert!(!is_ecp_short_js("/ecp/15.1.2176/scripts/common.js"));
         assert!(!is_ecp_short_js("/ecp/.js"));
     }
+
+    /// The stem literals stand in for `interesting_stem` on the bulk path: every stem it accepts,
+    /// written between separators as in a W3C line, must contain one of them.
+    #[test]
+    fn stem_literals_cover_every_interesting_stem() {
+        let lits = crate::read::prefilter::CiLiterals::new(&STEM_LITERALS);
+        let mut stems: Vec<String> = POST_TARGETS.iter().chain(AUTH_JS).map(|s| s.to_string()).collect();
+        stems.extend(
+            [
+                "/ecp/y.js",
+                "/ECP/AB1.JS",
+                "/rpc/",
+                "/aspnet_client/system_web/abcd1234.aspx",
+                "/owa/auth/x.aspx",
+                "/owa/auth/Current/themes/resources/a.ASPX",
+                "/ecp/auth/shell.aspx",
+                "/OAB/log.aspx",
+                "/EWS/shell.aspx",
+            ]
+            .map(String::from),
+        );
+        for stem in &stems {
+            assert!(interesting_stem(stem), "{stem} is not interesting");
+            let line = format!("2021-03-03 06:47:55 10.0.1.31 POST {stem} - 443 - 1.2.3.4 ua - 200 0 0 1");
+            assert!(lits.is_match(line.as_bytes()), "{stem}: no stem literal in {line:?}");
+        }
+    }
 }
