@@ -67,7 +67,7 @@ impl<'a> ColumnEvent<'a> {
         })
     }
 
-    fn each_value(&self, mut visit: impl FnMut(&str)) {
+    fn each_value(&self, mut visit: impl FnMut(&'a str)) {
         if let Some(h) = self.record.header() {
             for i in 0..h.names.len() {
                 if let Some(v) = self.record.col(Some(i)) {
@@ -99,12 +99,12 @@ impl Event for ColumnEvent<'_> {
 
     fn all_string_values(&self) -> Vec<Cow<'_, str>> {
         let mut out = Vec::new();
-        self.each_value(|v| out.push(Cow::Owned(v.to_string())));
+        self.each_value(|v| out.push(Cow::Borrowed(v)));
         out
     }
 
     fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
-        self.each_value(|v| visit(v));
+        self.each_value(visit);
     }
 
     fn to_json(&self) -> Value {

@@ -126,7 +126,7 @@ impl SigmaRules {
             let problem =
                 |reason: String| RuleProblem { path: origin.clone(), rule: Some(filter.title.clone()), reason };
             if let FilterRuleTarget::Specific(names) = &filter.rules
-                && !names.iter().any(|n| self.provenance.contains_key(n) || self.has_title(n))
+                && !names.iter().any(|n| self.names_rule(n))
             {
                 self.problems.push(problem(format!("filter names no loaded rule ({})", names.join(", "))));
                 continue;
@@ -138,8 +138,9 @@ impl SigmaRules {
         }
     }
 
-    fn has_title(&self, title: &str) -> bool {
-        self.engine.rules().iter().any(|r| r.title == title)
+    /// Whether a loaded rule has this id or title (how filters name their rules).
+    fn names_rule(&self, name: &str) -> bool {
+        self.engine.rules().iter().any(|r| r.id.as_deref() == Some(name) || r.title == name)
     }
 
     /// Adds the rules of one YAML text (one or more documents); `origin` names it in problems.
