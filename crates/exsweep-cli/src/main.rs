@@ -311,7 +311,8 @@ fn hunt(args: &HuntArgs) -> u8 {
     if let Err(code) = check_sources(&args.events, &[&args.output]) {
         return code;
     }
-    let engine = Engine::new(vec![Box::new(SigmaDetector::new(rules))]);
+    let detector = std::sync::Arc::new(SigmaDetector::new(rules));
+    let engine = Engine::new(vec![Box::new(detector.clone())]);
     let opts = ScanOptions { threads: args.threads, ..ScanOptions::default() };
     let report = match engine.scan(&args.events, &opts) {
         Ok(r) => r,
@@ -328,11 +329,23 @@ fn hunt(args: &HuntArgs) -> u8 {
     }
     if !args.quiet {
         let n = hits.iter().filter(|f| f.rule_source == "sigma").count();
+        let e = detector.rules.eval_stats();
         eprintln!(
-            "hunt: {n} Sigma hit(s), {} file problem(s); {} file(s) read",
+            "hunt: {n} Sigma hit(s), {} file problem(s); {} file(s) read, {} record(s) evaluated, {:.2} rule(s) per record past the prefilter",
             hits.len() - n,
-            report.stats.files_read
+            report.stats.files_read,
+            e.records,
+            e.evaluated as f64 / e.records.max(1) as f64
         );
+        if std::env::var_os("EXSWEEP_SIGMA_BUCKETS").is_some() {
+            for (route, rules, always, needles, bytes) in detector.rules.bucket_stats() {
+                eprintln!(
+                    "  {:?}: {rules} rules, {always} without needles, {needles} needles, automaton {:.1} MB",
+                    route.sources(),
+                    bytes as f64 / 1e6
+                );
+            }
+        }
     }
     let threshold = args.fail_on.severity();
     u8::from(threshold.is_some_and(|t| hits.iter().any(|f| f.severity >= t)))

@@ -65,6 +65,11 @@ impl SourceResult {
         }
     }
 
+    /// Findings that belong to the source but to no one file (correlations across files).
+    pub fn add_findings(&mut self, findings: Vec<Finding>) {
+        self.findings.extend(findings);
+    }
+
     pub fn add_file(&mut self, _entry: &Entry, family: Option<Family>, obs: Option<FileObs>, findings: Vec<Finding>) {
         self.findings.extend(findings);
         let Some(obs) = obs else { return };

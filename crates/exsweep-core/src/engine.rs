@@ -168,8 +168,10 @@ impl Engine {
             .map(|&kind| {
                 let ids: Vec<usize> = (0..detectors.len()).filter(|&i| detectors[i].kinds().contains(&kind)).collect();
                 // One detector that needs every record disables the gate for the kind.
-                let all = ids.iter().any(|&i| detectors[i].anchors().is_empty() && detectors[i].field_gate().is_none());
-                let lits: Vec<&str> = ids.iter().flat_map(|&i| detectors[i].anchors().iter().copied()).collect();
+                let all = ids
+                    .iter()
+                    .any(|&i| detectors[i].anchors_for(kind).is_empty() && detectors[i].field_gate().is_none());
+                let lits: Vec<&str> = ids.iter().flat_map(|&i| detectors[i].anchors_for(kind)).collect();
                 let literals = (!lits.is_empty()).then(|| CiLiterals::new(&lits));
                 let fields: Vec<FieldGate> = ids.iter().filter_map(|&i| detectors[i].field_gate()).collect();
                 let evtx_anchors = (kind == ArtifactKind::Evtx && !all && fields.is_empty())
@@ -267,6 +269,13 @@ impl Engine {
                 stats.bytes_read += o.bytes;
             }
             per_source[a.source].add_file(&a.entry, r.family, r.obs, r.findings);
+        }
+        for d in &self.detectors {
+            for f in d.finish() {
+                if let Some(s) = per_source.get_mut(f.source) {
+                    s.add_findings(vec![f]);
+                }
+            }
         }
         let (findings, hosts) = correlate::finish(per_source, opts.since);
         (findings, hosts, stats)

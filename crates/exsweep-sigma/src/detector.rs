@@ -1,12 +1,19 @@
 //! Sigma rules as an exsweep detector: every Windows event record (EVTX, XML and JSON exports),
 //! IIS line and Exchange log line goes through the loaded rules of its logsource, and each hit
-//! becomes a finding with `rule_source: "sigma"`.
+//! becomes a finding with `rule_source: "sigma"` (or the `rule_source` an embedded rule names).
+//! Hits of rules that correlations use are kept, small, until the scan ends; then the
+//! correlations run and their hits become findings too.
 
-use crate::columns::ColumnLog;
-use crate::rules::{SigmaMatch, SigmaRules};
+use crate::columns::{ColumnLog, flat_columns};
+use crate::correlation::{CorrelationHit, CorrelationInput, Location};
+use crate::event::FlatEvent;
+use crate::logsource::{Route, route_of};
+use crate::rule::RuleInfo;
+use crate::rules::SigmaRules;
 use exsweep_core::detect::{Detector, FileCtx};
 use exsweep_core::model::{ArtifactKind, Category, Finding, MAX_EVIDENCE, RuleMeta, Severity};
 use exsweep_core::record::Record;
+use std::sync::Mutex;
 
 /// Placeholder metadata: the finding's fields are then set from the Sigma rule.
 const SIGMA_META: RuleMeta = RuleMeta {
@@ -19,14 +26,84 @@ const SIGMA_META: RuleMeta = RuleMeta {
     attack: &[],
 };
 
-/// Runs loaded Sigma rules over event records.
+/// Correlation inputs kept at most; past this, correlations see a prefix and say so.
+const MAX_CORRELATION_INPUTS: usize = 2_000_000;
+
+/// Runs loaded Sigma rules over records.
 pub struct SigmaDetector {
     pub rules: SigmaRules,
+    kinds: Vec<ArtifactKind>,
+    /// Line anchors per text-log kind (`None`: every line).
+    anchors: Vec<(ArtifactKind, Option<Vec<String>>)>,
+    inputs: Mutex<(Vec<CorrelationInput>, bool)>,
+}
+
+/// The column log of a text-log kind.
+fn column_log(kind: ArtifactKind) -> Option<ColumnLog> {
+    match kind {
+        ArtifactKind::IisW3c => Some(ColumnLog::Iis),
+        ArtifactKind::Httpproxy => Some(ColumnLog::Exchange("httpproxy")),
+        ArtifactKind::EcpServer => Some(ColumnLog::Exchange("ecp_server")),
+        ArtifactKind::OabGenerator => Some(ColumnLog::Exchange("oab_generator")),
+        _ => None,
+    }
+}
+
+/// A needle as it appears in a raw IIS line: the user agent is decoded (`+` is a space) for rules,
+/// and `cs-uri-query` joins stem and query with `?`, which the line does not hold. The part of a
+/// needle before its first `?` (or after its last) is in the line whatever the junction.
+fn iis_line_anchor(n: &str) -> String {
+    let n = n.replace(' ', "+");
+    match (n.find('?'), n.rfind('?')) {
+        (Some(first), Some(last)) => {
+            let (a, b) = (&n[..first], &n[last + 1..]);
+            if a.len() >= b.len() { a.to_string() } else { b.to_string() }
+        }
+        _ => n,
+    }
 }
 
 impl SigmaDetector {
     pub fn new(rules: SigmaRules) -> SigmaDetector {
-        SigmaDetector { rules }
+        let mut kinds = Vec::new();
+        let mut anchors = Vec::new();
+        let windows = rules.rules().iter().any(|r| {
+            r.logsource.product.as_deref().is_none_or(|p| p == "windows")
+                && r.logsource.category.as_deref() != Some("webserver")
+                && r.logsource.service.as_deref() != Some("iis")
+        });
+        if windows {
+            kinds.extend([ArtifactKind::Evtx, ArtifactKind::EventExport]);
+        }
+        for kind in [ArtifactKind::IisW3c, ArtifactKind::Httpproxy, ArtifactKind::EcpServer, ArtifactKind::OabGenerator]
+        {
+            let Some(log) = column_log(kind) else { continue };
+            let route = log.route();
+            let mine: Vec<_> = rules.rules().iter().filter(|r| route.satisfies(&r.logsource)).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            kinds.push(kind);
+            let mut lits: Option<Vec<String>> = Some(Vec::new());
+            for r in mine {
+                match (&mut lits, &r.needles) {
+                    (Some(l), Some(n)) => l.extend(
+                        n.iter().map(|x| if kind == ArtifactKind::IisW3c { iis_line_anchor(x) } else { x.clone() }),
+                    ),
+                    _ => lits = None,
+                }
+            }
+            // Non-ASCII needles are lowered, and the line prefilter folds ASCII only.
+            let lits = lits.filter(|l| l.iter().all(|x| !x.is_empty() && x.is_ascii() && !x.starts_with('\0'))).map(
+                |mut l| {
+                    l.sort();
+                    l.dedup();
+                    l
+                },
+            );
+            anchors.push((kind, lits));
+        }
+        SigmaDetector { rules, kinds, anchors, inputs: Mutex::new((Vec::new(), false)) }
     }
 }
 
@@ -50,6 +127,14 @@ pub fn attack_ids(tags: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// CVE ids from Sigma tags (`cve.2021-26855` → `CVE-2021-26855`).
+pub fn cve_ids(tags: &[String]) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| t.strip_prefix("cve.").or_else(|| t.strip_prefix("CVE.")))
+        .map(|rest| format!("CVE-{}", rest.to_ascii_uppercase()))
+        .collect()
+}
+
 /// The finding category a rule's tags suggest: exploit of a public-facing application,
 /// web shell, or else post-exploitation activity.
 fn category_of(attack: &[String]) -> Category {
@@ -62,56 +147,170 @@ fn category_of(attack: &[String]) -> Category {
     }
 }
 
-fn finding_of(m: &SigmaMatch, ctx: &FileCtx<'_>, rec: &Record<'_>, evidence: &str) -> Finding {
-    let mut f = ctx.finding(&SIGMA_META, rec);
-    f.title = m.title.clone();
-    f.rule_id = m.id.clone().unwrap_or_else(|| m.title.clone());
+fn category_named(s: &str) -> Option<Category> {
+    Some(match s {
+        "exploitation" => Category::Exploitation,
+        "webshell" => Category::Webshell,
+        "post_exploitation" => Category::PostExploitation,
+        "ioc" => Category::Ioc,
+        "vulnerability" => Category::Vulnerability,
+        "coverage" => Category::Coverage,
+        _ => return None,
+    })
+}
+
+/// Sets what a finding takes from its rule: title, id, severity, tags, and the rule's author and
+/// file (DRL 1.1). An embedded rule's `exsweep:` block may set `category`, `actors` and
+/// `rule_source`.
+fn cite(mut f: Finding, info: &RuleInfo) -> Finding {
+    f.title = info.title.clone();
+    f.rule_id = info.id.clone().unwrap_or_else(|| info.title.clone());
     f.rule_source = "sigma".into();
-    f.severity = severity_of(m.level.as_deref());
-    f.attack = attack_ids(&m.tags);
+    f.severity = severity_of(info.level.as_deref());
+    f.attack = attack_ids(&info.tags);
+    f.cves = cve_ids(&info.tags);
     f.category = category_of(&f.attack);
-    f = f.with_evidence(evidence).with_extra("rule_file", m.origin.clone());
-    if let Some(a) = &m.author {
-        f = f.with_extra("rule_author", a.clone());
+    if let Some(x) = info.custom.get("exsweep").and_then(|v| v.as_object()) {
+        if let Some(c) = x.get("category").and_then(|v| v.as_str()).and_then(category_named) {
+            f.category = c;
+        }
+        if let Some(a) = x.get("actors").and_then(|v| v.as_array()) {
+            f.actors = a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+        }
+        if let Some(s) = x.get("rule_source").and_then(|v| v.as_str()) {
+            f.rule_source = s.to_string();
+        }
+    }
+    if f.rule_source == "sigma" {
+        f = f.with_extra("rule_file", info.origin.clone());
+        if let Some(a) = &info.author {
+            f = f.with_extra("rule_author", a.clone());
+        }
     }
     f
 }
 
+impl SigmaDetector {
+    fn hits(
+        &self,
+        ctx: &FileCtx<'_>,
+        rec: &Record<'_>,
+        ev: &FlatEvent<'_>,
+        route: &Route,
+        evidence: &dyn Fn() -> String,
+        out: &mut Vec<Finding>,
+    ) {
+        let matched = self.rules.matching(ev, route);
+        if matched.is_empty() {
+            return;
+        }
+        let mut text: Option<String> = None;
+        for i in matched {
+            let rule = self.rules.rule(i);
+            if !self.rules.correlations().is_empty() {
+                let loc = Location {
+                    source: ctx.source,
+                    path: ctx.path.to_string(),
+                    line: rec.line,
+                    record: rec.record_id,
+                    kind: ctx.kind,
+                };
+                let new = self.rules.correlation_inputs(i, ev, rec.time.map(|t| t.0), &loc);
+                if !new.is_empty()
+                    && let Ok(mut g) = self.inputs.lock()
+                {
+                    if g.0.len() + new.len() <= MAX_CORRELATION_INPUTS {
+                        g.0.extend(new);
+                    } else {
+                        g.1 = true;
+                    }
+                }
+            }
+            if rule.generates {
+                let e = text.get_or_insert_with(evidence);
+                out.push(cite(ctx.finding(&SIGMA_META, rec), &rule.info).with_evidence(e));
+            }
+        }
+    }
+
+    fn correlation_finding(&self, h: &CorrelationHit, truncated: bool) -> Finding {
+        let c = &self.rules.correlations()[h.correlation];
+        let last = h.events.last().cloned().unwrap_or_default();
+        let mut f = Finding::new(&SIGMA_META, last.kind, &last.path);
+        f.source = last.source;
+        f.line = last.line;
+        f.record = last.record;
+        f.time = Some(exsweep_core::time::Timestamp(h.last_ms));
+        let mut f = cite(f, &c.info);
+        let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let span = |ms: i64| exsweep_core::time::Timestamp(ms).to_string();
+        let evidence = format!(
+            "{:?} correlation: {} over {} to {}{}",
+            c.kind,
+            h.count,
+            span(h.first_ms),
+            span(h.last_ms),
+            if group.is_empty() { String::new() } else { format!(" for {}", group.join(", ")) }
+        );
+        let events: Vec<serde_json::Value> = h
+            .events
+            .iter()
+            .take(20)
+            .map(|l| serde_json::json!({"path": l.path, "line": l.line, "record": l.record}))
+            .collect();
+        f = f
+            .with_evidence(&evidence)
+            .with_extra("correlation_type", format!("{:?}", c.kind))
+            .with_extra(
+                "group",
+                serde_json::Value::Object(h.group.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect()),
+            )
+            .with_extra("count", h.count)
+            .with_extra("first_time", span(h.first_ms))
+            .with_extra("events", events);
+        if truncated {
+            f = f.with_extra("inputs_truncated", true);
+        }
+        f
+    }
+}
+
 impl Detector for SigmaDetector {
     fn kinds(&self) -> &[ArtifactKind] {
-        &[
-            ArtifactKind::Evtx,
-            ArtifactKind::EventExport,
-            ArtifactKind::IisW3c,
-            ArtifactKind::Httpproxy,
-            ArtifactKind::EcpServer,
-            ArtifactKind::OabGenerator,
-        ]
+        &self.kinds
     }
+
     fn anchors(&self) -> &[&'static str] {
         &[]
     }
+
+    fn anchors_for(&self, kind: ArtifactKind) -> Vec<&str> {
+        match self.anchors.iter().find(|(k, _)| *k == kind) {
+            Some((_, Some(l))) => l.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
-        if let Some(ev) = rec.event() {
-            let hits = self.rules.evaluate_event(ev);
-            if !hits.is_empty() {
-                let evidence = ev.excerpt(MAX_EVIDENCE);
-                out.extend(hits.iter().map(|m| finding_of(m, ctx, rec, &evidence)));
-            }
+        if let Some(e) = rec.event() {
+            let ev = FlatEvent::from_event(e);
+            self.hits(ctx, rec, &ev, &route_of(e), &|| e.excerpt(MAX_EVIDENCE), out);
             return;
         }
-        let log = match ctx.kind {
-            ArtifactKind::IisW3c => ColumnLog::Iis,
-            ArtifactKind::Httpproxy => ColumnLog::Exchange("httpproxy"),
-            ArtifactKind::EcpServer => ColumnLog::Exchange("ecp_server"),
-            ArtifactKind::OabGenerator => ColumnLog::Exchange("oab_generator"),
-            _ => return,
-        };
+        let Some(log) = column_log(ctx.kind) else { return };
         if rec.header().is_none() {
             return;
         }
-        let hits = self.rules.evaluate_columns(rec, log);
-        out.extend(hits.iter().map(|m| finding_of(m, ctx, rec, rec.raw)));
+        let ev = flat_columns(rec, log);
+        self.hits(ctx, rec, &ev, &log.route(), &|| rec.raw.to_string(), out);
+    }
+
+    fn finish(&self) -> Vec<Finding> {
+        let (inputs, truncated) = match self.inputs.lock() {
+            Ok(mut g) => (std::mem::take(&mut g.0), g.1),
+            Err(_) => return Vec::new(),
+        };
+        self.rules.correlate(inputs).iter().map(|h| self.correlation_finding(h, truncated)).collect()
     }
 }
 
@@ -126,9 +325,17 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(attack_ids(&tags), vec!["T1059.001", "T1190"]);
+        assert_eq!(cve_ids(&tags), vec!["CVE-2021-26855"]);
         assert_eq!(category_of(&attack_ids(&tags)), Category::Exploitation);
         assert_eq!(severity_of(Some("informational")), Severity::Info);
         assert_eq!(severity_of(Some("critical")), Severity::Critical);
         assert_eq!(severity_of(None), Severity::Medium);
+    }
+
+    #[test]
+    fn iis_anchors_hold_in_the_raw_line() {
+        assert_eq!(iis_line_anchor("python requests"), "python+requests");
+        assert_eq!(iis_line_anchor("logon.aspx?x=1"), "logon.aspx");
+        assert_eq!(iis_line_anchor("?cmd=whoami"), "cmd=whoami");
     }
 }

@@ -1,18 +1,22 @@
-//! exsweep's Windows event records as Sigma sees them: the System fields under the names SigmaHQ
-//! rules use (`EventID`, `Channel`, `Provider_Name`, `Computer`, `Level`, `EventRecordID`), every
-//! named EventData/UserData value under its own name (also matched without spaces and case, as
-//! Defender writes `Threat Name` where rules say `ThreatName`), classic unnamed values as `Data`,
-//! and for Security 4688 the `process_creation` names of Sysmon 1 (`Image` is `NewProcessName`).
-//! No JSON is built to evaluate a record.
+//! Records as Sigma sees them: a flat list of named values, borrowed from the record.
+//!
+//! Windows events give their System fields under the names SigmaHQ rules use (`EventID`,
+//! `Channel`, `Provider_Name` (also `Provider`), `Computer`, `Level`, `EventRecordID`), every named
+//! EventData/UserData value under its own name (also matched without spaces and case, as Defender
+//! writes `Threat Name` where rules say `ThreatName`), classic unnamed values as `Data`, and for
+//! Security 4688 the `process_creation` names of Sysmon 1 (`Image` is `NewProcessName`). Keywords
+//! search the text values (not the numbers) and the rendered message.
+//!
+//! Delimited logs are built in [`crate::columns`].
 
+use crate::pattern::lower;
 use exsweep_core::record::EventRecord;
-use rsigma_eval::{Event, EventValue};
-use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 /// Security 4688 fields under the Sysmon 1 names that `process_creation` rules use (the mapping
 /// of pySigma's Windows audit pipeline for these fields).
-const PROCESS_CREATION_4688: &[(&str, &str)] = &[
+pub const PROCESS_CREATION_4688: &[(&str, &str)] = &[
     ("Image", "NewProcessName"),
     ("ParentImage", "ParentProcessName"),
     ("ProcessId", "NewProcessId"),
@@ -22,35 +26,31 @@ const PROCESS_CREATION_4688: &[(&str, &str)] = &[
     ("LogonId", "SubjectLogonId"),
 ];
 
-/// A borrowed event record, evaluated by Sigma rules.
-pub struct SigmaEvent<'a> {
-    pub record: &'a EventRecord,
+/// Names every Windows event answers to besides its own.
+const WINDOWS_ALIASES: &[(&str, &str)] = &[("Provider", "Provider_Name")];
+
+/// One named value. An empty `name` is reachable by keywords only; `None` is a null value (IIS
+/// writes `-`).
+#[derive(Debug)]
+pub struct Entry<'a> {
+    pub name: &'a str,
+    pub value: Option<Cow<'a, str>>,
+    /// Searched by keyword rules.
+    pub keyword: bool,
 }
 
-impl<'a> SigmaEvent<'a> {
-    pub fn new(record: &'a EventRecord) -> Self {
-        SigmaEvent { record }
-    }
-
-    fn named(&self, name: &str) -> Option<&'a str> {
-        let data = &self.record.data;
-        if let Some((_, v)) = data.iter().find(|(k, _)| k.as_deref() == Some(name)) {
-            return Some(v);
-        }
-        // Names with spaces or another case: `Threat Name` for `ThreatName` (compared without
-        // allocating: most lookups miss, as rules ask for fields an event does not have).
-        data.iter()
-            .find(|(k, _)| k.as_deref().is_some_and(|k| same_name_without_spaces(k, name)))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn is_security_4688(&self) -> bool {
-        self.record.event_id == Some(4688) && self.record.channel.eq_ignore_ascii_case("Security")
-    }
+/// A record's values, with one lowercase copy of each made on demand for case-insensitive tests.
+pub struct FlatEvent<'a> {
+    pub entries: Vec<Entry<'a>>,
+    /// (name a rule uses, name in this event), tried before the event's own names.
+    aliases: &'static [(&'static str, &'static str)],
+    extra_aliases: &'static [(&'static str, &'static str)],
+    /// `None` inside: the value is its own lowercase.
+    lowered: Vec<OnceCell<Option<Box<str>>>>,
 }
 
 /// `k` equals `name` once the spaces of `k` are dropped, ASCII case-insensitively.
-fn same_name_without_spaces(k: &str, name: &str) -> bool {
+pub fn same_name(k: &str, name: &str) -> bool {
     if !k.contains(' ') {
         return k.eq_ignore_ascii_case(name);
     }
@@ -65,113 +65,109 @@ fn same_name_without_spaces(k: &str, name: &str) -> bool {
     }
 }
 
-fn str_value(s: &str) -> EventValue<'_> {
-    EventValue::Str(Cow::Borrowed(s))
-}
-
-impl Event for SigmaEvent<'_> {
-    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
-        let r = self.record;
-        match path {
-            "EventID" => return r.event_id.map(|v| EventValue::Int(v.into())),
-            "Channel" => return Some(str_value(&r.channel)),
-            "Provider_Name" | "Provider" => return Some(str_value(&r.provider)),
-            "Computer" => return Some(str_value(&r.computer)),
-            "Level" => return r.level.map(|v| EventValue::Int(v.into())),
-            "EventRecordID" => return r.record_id.map(|v| EventValue::Int(v as i64)),
-            _ => {}
-        }
-        if self.is_security_4688()
-            && let Some((_, real)) = PROCESS_CREATION_4688.iter().find(|(alias, _)| *alias == path)
-        {
-            return self.named(real).map(str_value);
-        }
-        if let Some(v) = self.named(path) {
-            return Some(str_value(v));
-        }
-        if path == "Data" {
-            let unnamed: Vec<EventValue<'_>> =
-                r.data.iter().filter(|(k, _)| k.is_none()).map(|(_, v)| str_value(v)).collect();
-            return match unnamed.len() {
-                0 => None,
-                1 => unnamed.into_iter().next(),
-                _ => Some(EventValue::Array(unnamed)),
-            };
-        }
-        None
+impl<'a> FlatEvent<'a> {
+    pub fn new(entries: Vec<Entry<'a>>, aliases: &'static [(&'static str, &'static str)]) -> FlatEvent<'a> {
+        let lowered = (0..entries.len()).map(|_| OnceCell::new()).collect();
+        FlatEvent { entries, aliases, extra_aliases: &[], lowered }
     }
 
-    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
-        let r = self.record;
-        pred(&r.channel)
-            || pred(&r.provider)
-            || pred(&r.computer)
-            || r.data.iter().any(|(_, v)| pred(v))
-            || r.message.as_deref().is_some_and(pred)
-    }
-
-    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
-        let r = self.record;
-        let mut out: Vec<Cow<'_, str>> = vec![
-            Cow::Borrowed(r.channel.as_str()),
-            Cow::Borrowed(r.provider.as_str()),
-            Cow::Borrowed(r.computer.as_str()),
-        ];
-        out.extend(r.data.iter().map(|(_, v)| Cow::Borrowed(v.as_str())));
-        out.extend(r.message.as_deref().map(Cow::Borrowed));
-        out
-    }
-
-    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
-        let r = self.record;
-        visit(&r.channel);
-        visit(&r.provider);
-        visit(&r.computer);
-        for (_, v) in &r.data {
-            visit(v);
+    /// A Windows event.
+    pub fn from_event(r: &'a EventRecord) -> FlatEvent<'a> {
+        let num = |v: Option<u64>| v.map(|v| Cow::Owned(v.to_string()));
+        let mut e = Vec::with_capacity(r.data.len() + 7);
+        e.push(Entry { name: "EventID", value: num(r.event_id.map(u64::from)), keyword: false });
+        e.push(Entry { name: "Channel", value: Some(Cow::Borrowed(&r.channel)), keyword: true });
+        e.push(Entry { name: "Provider_Name", value: Some(Cow::Borrowed(&r.provider)), keyword: true });
+        e.push(Entry { name: "Computer", value: Some(Cow::Borrowed(&r.computer)), keyword: true });
+        e.push(Entry { name: "Level", value: num(r.level.map(u64::from)), keyword: false });
+        e.push(Entry { name: "EventRecordID", value: num(r.record_id), keyword: false });
+        for (k, v) in &r.data {
+            e.push(Entry { name: k.as_deref().unwrap_or("Data"), value: Some(Cow::Borrowed(v)), keyword: true });
         }
         if let Some(m) = &r.message {
-            visit(m);
+            e.push(Entry { name: "", value: Some(Cow::Borrowed(m)), keyword: true });
         }
+        e.retain(|x| x.value.is_some());
+        let is_4688 = r.event_id == Some(4688) && r.channel.eq_ignore_ascii_case("Security");
+        let mut ev = FlatEvent::new(e, WINDOWS_ALIASES);
+        if is_4688 {
+            ev.extra_aliases = PROCESS_CREATION_4688;
+        }
+        ev
     }
 
-    fn to_json(&self) -> Value {
-        let r = self.record;
-        let mut m = Map::new();
-        if let Some(id) = r.event_id {
-            m.insert("EventID".into(), id.into());
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value at `i` (`None` for null).
+    pub fn value(&self, i: usize) -> Option<&str> {
+        self.entries.get(i).and_then(|e| e.value.as_deref())
+    }
+
+    /// The lowercase of the value at `i` (empty for null).
+    pub fn lower(&self, i: usize) -> &str {
+        let Some(v) = self.value(i) else { return "" };
+        let cell = &self.lowered[i];
+        let l = cell.get_or_init(|| {
+            let needs = !v.is_ascii() || v.bytes().any(|b| b.is_ascii_uppercase());
+            needs.then(|| lower(v).into_boxed_str())
+        });
+        l.as_deref().unwrap_or(v)
+    }
+
+    /// Indices of the values a rule's field name refers to.
+    pub fn find(&self, name: &str) -> Vec<usize> {
+        let alias = self.extra_aliases.iter().chain(self.aliases).find(|(a, _)| a.eq_ignore_ascii_case(name));
+        let target = alias.map_or(name, |(_, real)| *real);
+        let hits: Vec<usize> = (0..self.entries.len()).filter(|&i| self.entries[i].name == target).collect();
+        if !hits.is_empty() || target.is_empty() {
+            return hits;
         }
-        m.insert("Channel".into(), r.channel.clone().into());
-        m.insert("Provider_Name".into(), r.provider.clone().into());
-        m.insert("Computer".into(), r.computer.clone().into());
-        if let Some(id) = r.record_id {
-            m.insert("EventRecordID".into(), id.into());
-        }
-        let mut unnamed = Vec::new();
-        for (k, v) in &r.data {
-            match k {
-                Some(k) => {
-                    m.insert(k.clone(), v.clone().into());
-                }
-                None => unnamed.push(Value::from(v.clone())),
-            }
-        }
-        if !unnamed.is_empty() {
-            m.insert("Data".into(), Value::Array(unnamed));
-        }
-        Value::Object(m)
+        (0..self.entries.len())
+            .filter(|&i| !self.entries[i].name.is_empty() && same_name(self.entries[i].name, target))
+            .collect()
+    }
+
+    /// Indices of the values keywords search.
+    pub fn keyword_indices(&self) -> Vec<usize> {
+        (0..self.entries.len()).filter(|&i| self.entries[i].keyword && self.entries[i].value.is_some()).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::same_name_without_spaces;
+    use super::*;
 
     #[test]
     fn field_names_match_without_spaces_and_case() {
-        assert!(same_name_without_spaces("Threat Name", "ThreatName"));
-        assert!(same_name_without_spaces("threatname", "ThreatName"));
-        assert!(!same_name_without_spaces("Threat Name", "Threat"));
-        assert!(!same_name_without_spaces("Threat", "ThreatName"));
+        assert!(same_name("Threat Name", "ThreatName"));
+        assert!(same_name("threatname", "ThreatName"));
+        assert!(!same_name("Threat Name", "Threat"));
+        assert!(!same_name("Threat", "ThreatName"));
+    }
+
+    #[test]
+    fn security_4688_answers_to_sysmon_names() {
+        let r = EventRecord {
+            channel: "Security".into(),
+            event_id: Some(4688),
+            data: vec![
+                (Some("NewProcessName".into()), "C:\\x.exe".into()),
+                (Some("ProcessId".into()), "0x10".into()),
+                (Some("NewProcessId".into()), "0x20".into()),
+            ],
+            ..EventRecord::default()
+        };
+        let ev = FlatEvent::from_event(&r);
+        assert_eq!(ev.find("Image").iter().map(|&i| ev.value(i)).collect::<Vec<_>>(), vec![Some("C:\\x.exe")]);
+        assert_eq!(ev.find("ParentProcessId").iter().map(|&i| ev.value(i)).collect::<Vec<_>>(), vec![Some("0x10")]);
+        assert_eq!(ev.find("ProcessId").iter().map(|&i| ev.value(i)).collect::<Vec<_>>(), vec![Some("0x20")]);
+        assert_eq!(ev.find("EventID").iter().map(|&i| ev.value(i)).collect::<Vec<_>>(), vec![Some("4688")]);
+        assert_eq!(ev.lower(ev.find("Image")[0]), "c:\\x.exe");
     }
 }

@@ -5,8 +5,54 @@
 //! given as [`NO_CATEGORY`], so that a rule asking for a category never sees it (a Security 4624
 //! logon is not `process_creation`; a web-server rule never sees an EVTX record).
 
+use crate::rule::LogSourceSpec;
 use exsweep_core::record::EventRecord;
-use rsigma_parser::LogSource;
+
+/// The logsource of an event: product, service and category, each always named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct LogSource {
+    pub product: &'static str,
+    pub service: &'static str,
+    pub category: &'static str,
+}
+
+impl LogSource {
+    /// Whether a rule asking for `spec` sees events of this logsource: every field the rule names
+    /// must be the event's.
+    pub fn satisfies(&self, spec: &LogSourceSpec) -> bool {
+        let ok = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w.eq_ignore_ascii_case(have));
+        ok(&spec.product, self.product) && ok(&spec.service, self.service) && ok(&spec.category, self.category)
+    }
+}
+
+/// Every logsource an event belongs to (one per category; at most three).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Route {
+    sources: [LogSource; 3],
+    len: u8,
+}
+
+impl Route {
+    pub fn one(ls: LogSource) -> Route {
+        Route { sources: [ls, LogSource::default(), LogSource::default()], len: 1 }
+    }
+
+    fn push(&mut self, ls: LogSource) {
+        if (self.len as usize) < self.sources.len() {
+            self.sources[self.len as usize] = ls;
+            self.len += 1;
+        }
+    }
+
+    pub fn sources(&self) -> &[LogSource] {
+        &self.sources[..self.len as usize]
+    }
+
+    /// Whether a rule asking for `spec` sees events of this route.
+    pub fn satisfies(&self, spec: &LogSourceSpec) -> bool {
+        self.sources().iter().any(|ls| ls.satisfies(spec))
+    }
+}
 
 /// The category of an event that has none in the Sigma taxonomy.
 pub const NO_CATEGORY: &str = "-";
@@ -122,37 +168,34 @@ pub fn service_of(channel: &str) -> &'static str {
 /// Every logsource a Windows event belongs to: one per category it has (at least one, with
 /// [`NO_CATEGORY`] when it has none). Sysmon registry events of type 12 are `registry_add`
 /// (`EventType` `CreateKey`) or `registry_delete` (`DeleteKey`, `DeleteValue`).
-pub fn logsources_of(ev: &EventRecord) -> Vec<LogSource> {
+pub fn route_of(ev: &EventRecord) -> Route {
     let service = service_of(&ev.channel);
     let event_type = ev.data.iter().find(|(k, _)| k.as_deref() == Some("EventType")).map(|(_, v)| v.as_str());
-    let mut cats: Vec<&str> = match ev.event_id {
-        Some(id) => EVENT_CATEGORIES
-            .iter()
-            .filter(|(s, i, _)| *s == service && *i == id)
-            .map(|(_, _, c)| *c)
-            .filter(|c| match *c {
+    let mut route = Route::default();
+    if let Some(id) = ev.event_id {
+        for (s, i, c) in EVENT_CATEGORIES {
+            if *s != service || *i != id {
+                continue;
+            }
+            let keep = match *c {
                 "registry_add" => event_type.is_none_or(|t| t.eq_ignore_ascii_case("CreateKey")),
                 "registry_delete" => event_type
                     .is_none_or(|t| t.eq_ignore_ascii_case("DeleteKey") || t.eq_ignore_ascii_case("DeleteValue")),
                 _ => true,
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    if cats.is_empty() {
-        cats.push(NO_CATEGORY);
+            };
+            if keep {
+                route.push(windows(service, c));
+            }
+        }
     }
-    cats.into_iter().map(|c| windows(service, c)).collect()
+    if route.len == 0 {
+        route.push(windows(service, NO_CATEGORY));
+    }
+    route
 }
 
-fn windows(service: &str, category: &str) -> LogSource {
-    LogSource {
-        category: Some(category.to_string()),
-        product: Some("windows".to_string()),
-        service: Some(service.to_string()),
-        definition: None,
-        custom: Default::default(),
-    }
+fn windows(service: &'static str, category: &'static str) -> LogSource {
+    LogSource { product: "windows", service, category }
 }
 
 /// The table as Markdown, as `docs/SIGMA_LOGSOURCES.md` prints it.

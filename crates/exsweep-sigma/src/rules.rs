@@ -1,16 +1,27 @@
-//! Loading Sigma rules from files and folders, and evaluating them on exsweep records.
+//! The rule set: loading Sigma files with a problem per rule that cannot be used, and evaluating
+//! records.
 //!
-//! Parsing and matching are rsigma's (`rsigma-parser`, `rsigma-eval` 0.23). This module owns what
-//! exsweep adds: a per-rule problem list (a rule that fails to parse or compile is reported with its
-//! file and reason, never dropped silently, and never stops the others), and routing by logsource,
-//! so that a rule only sees the records of its logsource.
+//! Evaluation is routed and prefiltered. Each record names its logsources (see
+//! [`crate::logsource`]); the rules of that route form a *bucket*, built once per route on first
+//! use, with one ASCII case-insensitive Aho-Corasick automaton over the needles of its rules (see
+//! [`crate::needles`]). One pass of that automaton over the record's values tells which rules can
+//! match; only those, and the few rules without needles, are evaluated in full. Results come in
+//! rule order (files sorted, rules in file order), whatever the thread count.
 
-use crate::columns::{ColumnEvent, ColumnLog};
-use crate::event::SigmaEvent;
-use crate::logsource::logsources_of;
+use crate::columns::{ColumnLog, flat_columns};
+use crate::correlation::{Correlation, CorrelationHit, CorrelationInput, Location};
+use crate::detection::Detection;
+use crate::event::FlatEvent;
+use crate::logsource::{Route, route_of};
+use crate::needles::{NeedleTable, Needles, Seen};
+use crate::rule::{Document, FilterDoc, FilterTargets, LogSourceSpec, RuleDoc, RuleInfo};
+use crate::value::Placeholders;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use exsweep_core::record::{EventRecord, Record};
-use rsigma_eval::{Engine, EvaluationResult};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 /// A rule file, or a rule in one, that is not evaluated, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,19 +56,126 @@ pub struct SigmaMatch {
     pub origin: String,
 }
 
-/// What a finding cites of the rule: author and file, by rule id (or title when it has none).
-#[derive(Clone, Debug, Default)]
-struct Provenance {
-    author: Option<String>,
-    origin: String,
+impl SigmaMatch {
+    fn of(info: &RuleInfo) -> SigmaMatch {
+        SigmaMatch {
+            title: info.title.clone(),
+            id: info.id.clone(),
+            level: info.level.clone(),
+            tags: info.tags.clone(),
+            author: info.author.clone(),
+            origin: info.origin.clone(),
+        }
+    }
+}
+
+/// A compiled detection rule.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub info: RuleInfo,
+    pub logsource: LogSourceSpec,
+    pub detection: Detection,
+    /// The prefilter: a matching record hits a needle of every clause (see
+    /// [`Detection::clauses`]). Empty: the rule is evaluated on every record of its logsource.
+    pub clauses: Vec<Vec<String>>,
+    /// The clauses as needle ids.
+    clause_ids: Vec<Vec<u32>>,
+    /// The most selective clause: one of these is in every matching record.
+    pub needles: Needles,
+    /// False for rules a correlation uses without `generate: true`: their hits feed the
+    /// correlation only.
+    pub generates: bool,
+}
+
+/// The rules of one route, with their prefilter.
+struct Bucket {
+    /// Global rule indices, ascending.
+    rules: Vec<u32>,
+    /// Local indices of rules evaluated on every record (no needles).
+    always: Vec<u32>,
+    automaton: Option<AhoCorasick>,
+    /// The needle id of each slot (automaton patterns first, then event-id needles).
+    pattern_ids: Vec<u32>,
+    /// (local rule index, clause bit) per slot.
+    pattern_rules: Vec<Vec<(u32, u8)>>,
+    /// Automaton pattern index → slot.
+    ac_slots: Vec<usize>,
+    /// EventID → slot of its event-id needle.
+    event_id_slots: HashMap<u32, usize>,
+    /// Per local rule, the clause bits that must all be hit.
+    full_mask: Vec<u8>,
+}
+
+/// What evaluation did, for the benchmark: records seen, rules evaluated in full, hits.
+#[derive(Default)]
+struct Counters {
+    records: std::sync::atomic::AtomicU64,
+    evaluated: std::sync::atomic::AtomicU64,
+    hits: std::sync::atomic::AtomicU64,
+}
+
+/// A summary of evaluation so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EvalStats {
+    pub records: u64,
+    /// Rules evaluated in full (those the prefilter let through).
+    pub evaluated: u64,
+    pub hits: u64,
+}
+
+impl Bucket {
+    /// The prefilter found the needle of `slot`: mark it, and the clauses it satisfies.
+    #[inline]
+    fn hit(&self, slot: usize, s: &mut Scratch, generation: u32) {
+        let id = self.pattern_ids[slot] as usize;
+        if s.needle_seen[id] == generation {
+            return;
+        }
+        s.needle_seen[id] = generation;
+        for &(r, bit) in &self.pattern_rules[slot] {
+            let r = r as usize;
+            if s.rule_seen[r] != generation {
+                s.rule_seen[r] = generation;
+                s.rule_mask[r] = 0;
+            }
+            let full = self.full_mask[r];
+            if s.rule_mask[r] == full {
+                continue;
+            }
+            s.rule_mask[r] |= 1 << bit;
+            if s.rule_mask[r] == full {
+                s.candidates.push(r as u32);
+            }
+        }
+    }
+}
+
+/// Per-thread marks for deduplicating candidates without clearing arrays per record.
+#[derive(Default)]
+struct Scratch {
+    generation: u32,
+    /// Per needle id: the generation in which the prefilter last saw it.
+    needle_seen: Vec<u32>,
+    rule_seen: Vec<u32>,
+    /// Clause bits hit so far, for rules whose `rule_seen` is this generation.
+    rule_mask: Vec<u8>,
+    candidates: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// Compiled Sigma rules, ready to evaluate records.
 pub struct SigmaRules {
-    engine: Engine,
-    provenance: std::collections::HashMap<String, Provenance>,
-    /// Filter rules read but not applied yet, with their file (see [`SigmaRules::apply_filters`]).
-    pending_filters: Vec<(rsigma_parser::FilterRule, String)>,
+    rules: Vec<CompiledRule>,
+    correlations: Vec<Correlation>,
+    buckets: RwLock<HashMap<Route, Arc<Bucket>>>,
+    pending_filters: Vec<FilterDoc>,
+    pending_correlations: Vec<crate::rule::CorrelationDoc>,
+    placeholders: Placeholders,
+    needles: NeedleTable,
+    counters: Counters,
     pub stats: LoadStats,
     pub problems: Vec<RuleProblem>,
 }
@@ -70,19 +188,49 @@ impl Default for SigmaRules {
 
 impl SigmaRules {
     pub fn new() -> SigmaRules {
+        SigmaRules::with_placeholders(Placeholders::new())
+    }
+
+    /// An empty set whose `expand` modifiers take their values from `placeholders`.
+    pub fn with_placeholders(placeholders: Placeholders) -> SigmaRules {
         SigmaRules {
-            engine: Engine::new(),
-            provenance: Default::default(),
+            rules: Vec::new(),
+            correlations: Vec::new(),
+            buckets: RwLock::new(HashMap::new()),
             pending_filters: Vec::new(),
+            pending_correlations: Vec::new(),
+            placeholders,
+            needles: NeedleTable::default(),
+            counters: Counters::default(),
             stats: LoadStats::default(),
             problems: Vec::new(),
         }
     }
 
     /// Loads every `.yml`/`.yaml` file under the given files and folders (sorted, so the rule
-    /// order and the output do not depend on the file system).
+    /// order and the output do not depend on the file system), then applies filters and links
+    /// correlations.
     pub fn load(paths: &[PathBuf]) -> SigmaRules {
-        let mut rules = SigmaRules::new();
+        Self::load_with(paths, Placeholders::new())
+    }
+
+    /// [`SigmaRules::load`] with values for `expand` placeholders.
+    pub fn load_with(paths: &[PathBuf], placeholders: Placeholders) -> SigmaRules {
+        let mut rules = SigmaRules::with_placeholders(placeholders);
+        for f in rules.rule_files(paths) {
+            match std::fs::read(&f) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => rules.add_yaml(&text, &f.display().to_string()),
+                    Err(_) => rules.problem(&f.display().to_string(), None, "not UTF-8 text".into()),
+                },
+                Err(e) => rules.problem(&f.display().to_string(), None, format!("not readable: {e}")),
+            }
+        }
+        rules.finish();
+        rules
+    }
+
+    fn rule_files(&mut self, paths: &[PathBuf]) -> Vec<PathBuf> {
         let mut files = Vec::new();
         for p in paths {
             if p.is_dir() {
@@ -90,149 +238,427 @@ impl SigmaRules {
                     match e {
                         Ok(e) if e.file_type().is_file() && is_yaml(e.path()) => files.push(e.into_path()),
                         Ok(_) => {}
-                        Err(err) => rules.problems.push(RuleProblem {
-                            path: err.path().map(|p| p.display().to_string()).unwrap_or_default(),
-                            rule: None,
-                            reason: format!("not readable: {err}"),
-                        }),
+                        Err(err) => {
+                            let path = err.path().map(|p| p.display().to_string()).unwrap_or_default();
+                            self.problem(&path, None, format!("not readable: {err}"));
+                        }
                     }
                 }
-            } else {
+            } else if p.exists() {
                 files.push(p.clone());
+            } else {
+                self.problem(&p.display().to_string(), None, "no such file or folder".into());
             }
         }
-        for f in files {
-            match std::fs::read_to_string(&f) {
-                Ok(text) => rules.add_yaml(&text, &f.display().to_string()),
-                Err(e) => rules.problems.push(RuleProblem {
-                    path: f.display().to_string(),
-                    rule: None,
-                    reason: format!("not readable: {e}"),
-                }),
-            }
-        }
-        rules.apply_filters();
-        // The cross-rule literal index: about 10 % faster on the 1M-event benchmark, about 50 MB more.
-        rules.engine.set_cross_rule_ac(true);
-        rules
+        files
     }
 
-    /// Applies the filter rules read so far to the rules they name (`AND` their condition). Done
-    /// once all files are read, since a filter may name rules of other files. [`SigmaRules::load`]
-    /// calls it; callers of [`SigmaRules::add_yaml`] call it after the last one.
-    pub fn apply_filters(&mut self) {
-        use rsigma_parser::FilterRuleTarget;
-        for (filter, origin) in std::mem::take(&mut self.pending_filters) {
-            let problem =
-                |reason: String| RuleProblem { path: origin.clone(), rule: Some(filter.title.clone()), reason };
-            if let FilterRuleTarget::Specific(names) = &filter.rules
-                && !names.iter().any(|n| self.names_rule(n))
-            {
-                self.problems.push(problem(format!("filter names no loaded rule ({})", names.join(", "))));
-                continue;
-            }
-            match self.engine.apply_filter(&filter) {
-                Ok(()) => self.stats.filters_applied += 1,
-                Err(e) => self.problems.push(problem(format!("cannot apply filter: {e}"))),
-            }
-        }
-    }
-
-    /// Whether a loaded rule has this id or title (how filters name their rules).
-    fn names_rule(&self, name: &str) -> bool {
-        self.engine.rules().iter().any(|r| r.id.as_deref() == Some(name) || r.title == name)
+    fn problem(&mut self, path: &str, rule: Option<String>, reason: String) {
+        self.problems.push(RuleProblem { path: path.to_string(), rule, reason });
     }
 
     /// Adds the rules of one YAML text (one or more documents); `origin` names it in problems.
+    /// Filters and correlations wait for [`SigmaRules::finish`], since they may name rules of
+    /// other files.
     pub fn add_yaml(&mut self, text: &str, origin: &str) {
         self.stats.files += 1;
-        let problem = |rule: Option<String>, reason: String| RuleProblem { path: origin.to_string(), rule, reason };
-        let collection = match rsigma_parser::parse_sigma_yaml(text) {
-            Ok(c) => c,
-            Err(e) => {
-                self.problems.push(problem(None, format!("not a Sigma rule: {e}")));
-                return;
-            }
+        if let Ok(b) = self.buckets.get_mut() {
+            b.clear();
+        }
+        let docs = match crate::rule::documents(text, origin) {
+            Ok(d) => d,
+            Err(e) => return self.problem(origin, None, e),
         };
-        for e in &collection.errors {
-            self.problems.push(problem(None, e.clone()));
-        }
-        for rule in &collection.rules {
-            match self.engine.add_rule(rule) {
-                Ok(()) => {
-                    self.stats.rules += 1;
-                    let key = rule.id.clone().unwrap_or_else(|| rule.title.clone());
-                    self.provenance.insert(key, Provenance { author: rule.author.clone(), origin: origin.to_string() });
+        for (title, doc) in docs {
+            match doc {
+                Err(e) => self.problem(origin, title, e),
+                Ok(Document::Rule(r)) => self.add_rule(*r),
+                Ok(Document::Filter(f)) => {
+                    self.stats.filters += 1;
+                    self.pending_filters.push(*f);
                 }
-                Err(e) => self.problems.push(problem(Some(rule.title.clone()), format!("cannot compile: {e}"))),
+                Ok(Document::Correlation(c)) => {
+                    self.stats.correlations += 1;
+                    self.pending_correlations.push(*c);
+                }
             }
         }
-        // Correlations are counted, and listed as not evaluated yet; filters wait for all rules.
-        self.stats.correlations += collection.correlations.len();
-        self.stats.filters += collection.filters.len();
-        for c in &collection.correlations {
-            self.problems.push(problem(Some(c.title.clone()), "correlation rules are not evaluated yet".into()));
+    }
+
+    fn add_rule(&mut self, r: RuleDoc) {
+        match Detection::compile(&r.detection, &r.conditions, &self.placeholders) {
+            Ok(mut detection) => {
+                self.stats.rules += 1;
+                detection.assign_needle_ids(&mut self.needles);
+                let clauses = detection.clauses();
+                let needles = clauses.first().cloned();
+                let clause_ids = self.clause_ids(&clauses);
+                self.rules.push(CompiledRule {
+                    info: r.info,
+                    logsource: r.logsource,
+                    detection,
+                    clauses,
+                    clause_ids,
+                    needles,
+                    generates: true,
+                });
+            }
+            Err(e) => {
+                let origin = r.info.origin.clone();
+                self.problem(&origin, Some(r.info.title), format!("cannot compile: {e}"));
+            }
         }
-        self.pending_filters.extend(collection.filters.into_iter().map(|f| (f, origin.to_string())));
+    }
+
+    fn clause_ids(&mut self, clauses: &[Vec<String>]) -> Vec<Vec<u32>> {
+        clauses.iter().map(|c| c.iter().map(|n| self.needles.id(n)).collect()).collect()
+    }
+
+    /// Applies the filters and links the correlations read so far. [`SigmaRules::load`] calls
+    /// it; callers of [`SigmaRules::add_yaml`] call it after the last one.
+    pub fn finish(&mut self) {
+        for f in std::mem::take(&mut self.pending_filters) {
+            self.apply_filter(f);
+        }
+        let docs = std::mem::take(&mut self.pending_correlations);
+        let (links, problems) = crate::correlation::link(docs, &self.rules, &self.correlations);
+        for p in problems {
+            self.problems.push(p);
+        }
+        for c in &links {
+            if !c.generate {
+                for r in c.base_rules() {
+                    self.rules[r].generates = false;
+                }
+            }
+        }
+        self.correlations.extend(links);
+        if let Ok(b) = self.buckets.get_mut() {
+            b.clear();
+        }
+    }
+
+    fn apply_filter(&mut self, f: FilterDoc) {
+        let problem = |reason: String| RuleProblem { path: f.origin.clone(), rule: Some(f.title.clone()), reason };
+        let targets: Vec<usize> = (0..self.rules.len())
+            .filter(|&i| {
+                let r = &self.rules[i];
+                let named = match &f.targets {
+                    FilterTargets::Any => true,
+                    FilterTargets::Rules(names) => names.iter().any(|n| names_rule(&r.info, n)),
+                };
+                named && same_logsource(&r.logsource, &f.logsource)
+            })
+            .collect();
+        if targets.is_empty() {
+            let what = match &f.targets {
+                FilterTargets::Any => "any".to_string(),
+                FilterTargets::Rules(n) => n.join(", "),
+            };
+            self.problems.push(problem(format!("filter names no loaded rule of its logsource ({what})")));
+            return;
+        }
+        for i in targets {
+            match Detection::compile(&f.detection, std::slice::from_ref(&f.condition), &self.placeholders) {
+                Ok(d) => {
+                    let rule = &mut self.rules[i];
+                    rule.detection.and(d);
+                    rule.detection.assign_needle_ids(&mut self.needles);
+                    rule.clauses = rule.detection.clauses();
+                    rule.needles = rule.clauses.first().cloned();
+                    let clauses = rule.clauses.clone();
+                    let ids = self.clause_ids(&clauses);
+                    self.rules[i].clause_ids = ids;
+                }
+                Err(e) => {
+                    self.problems.push(problem(format!("cannot compile: {e}")));
+                    return;
+                }
+            }
+        }
+        self.stats.filters_applied += 1;
     }
 
     /// Compiled rules.
     pub fn len(&self) -> usize {
-        self.engine.rule_count()
+        self.rules.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.rules.is_empty() && self.correlations.is_empty()
     }
 
-    /// The rules that fire on a Windows event, each once, in rule order. A rule only sees events of
-    /// its logsource (see [`crate::logsource`]).
-    pub fn evaluate_event(&self, record: &EventRecord) -> Vec<SigmaMatch> {
-        let event = SigmaEvent::new(record);
-        let mut out: Vec<SigmaMatch> = Vec::new();
-        for ls in logsources_of(record) {
-            for r in self.engine.evaluate_with_logsource(&event, &ls) {
-                let m = self.with_provenance(to_match(&r));
-                if !out.iter().any(|o| o.title == m.title && o.id == m.id) {
-                    out.push(m);
+    pub fn rule(&self, i: usize) -> &CompiledRule {
+        &self.rules[i]
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn correlations(&self) -> &[Correlation] {
+        &self.correlations
+    }
+
+    /// Literals of which every record any rule can match holds one (ASCII case-insensitive), for
+    /// the scan's line prefilter; `None` when some rule has no needles.
+    pub fn anchors(&self) -> Option<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for r in &self.rules {
+            out.extend(r.needles.clone()?);
+        }
+        out.sort();
+        out.dedup();
+        Some(out)
+    }
+
+    fn bucket(&self, route: &Route) -> Arc<Bucket> {
+        if let Some(b) = self.buckets.read().ok().and_then(|m| m.get(route).cloned()) {
+            return b;
+        }
+        let built = Arc::new(self.build_bucket(route));
+        match self.buckets.write() {
+            Ok(mut m) => m.entry(*route).or_insert(built).clone(),
+            Err(_) => built,
+        }
+    }
+
+    fn build_bucket(&self, route: &Route) -> Bucket {
+        let rules: Vec<u32> =
+            (0..self.rules.len()).filter(|&i| route.satisfies(&self.rules[i].logsource)).map(|i| i as u32).collect();
+        let mut always = Vec::new();
+        let mut pattern_ids: Vec<u32> = Vec::new();
+        let mut index: HashMap<u32, usize> = HashMap::new();
+        let mut pattern_rules: Vec<Vec<(u32, u8)>> = Vec::new();
+        let mut full_mask = Vec::with_capacity(rules.len());
+        let mut pattern_of = |id: u32, pattern_rules: &mut Vec<Vec<(u32, u8)>>| {
+            *index.entry(id).or_insert_with(|| {
+                pattern_ids.push(id);
+                pattern_rules.push(Vec::new());
+                pattern_ids.len() - 1
+            })
+        };
+        let mut tests = Vec::new();
+        for (local, &g) in rules.iter().enumerate() {
+            let rule = &self.rules[g as usize];
+            full_mask.push(((1u16 << rule.clause_ids.len()) - 1) as u8);
+            if rule.clause_ids.is_empty() {
+                always.push(local as u32);
+            }
+            for (bit, clause) in rule.clause_ids.iter().enumerate() {
+                for &id in clause {
+                    let p = pattern_of(id, &mut pattern_rules);
+                    let entry = (local as u32, bit as u8);
+                    if !pattern_rules[p].contains(&entry) {
+                        pattern_rules[p].push(entry);
+                    }
+                }
+            }
+            tests.clear();
+            rule.detection.test_needle_ids(&mut tests);
+            for &id in &tests {
+                pattern_of(id, &mut pattern_rules);
+            }
+        }
+        let mut ac_slots = Vec::new();
+        let mut event_id_slots = HashMap::new();
+        let mut patterns: Vec<&str> = Vec::new();
+        for (slot, &id) in pattern_ids.iter().enumerate() {
+            let name = self.needles.name(id);
+            match crate::needles::event_id_of_needle(name) {
+                Some(eid) => {
+                    event_id_slots.insert(eid, slot);
+                }
+                None => {
+                    ac_slots.push(slot);
+                    patterns.push(name);
                 }
             }
         }
-        out
+        // A contiguous NFA: thousands of needles stay a few MB, where a DFA would take tens.
+        let automaton = (!patterns.is_empty())
+            .then(|| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(if std::env::var_os("AC_DFA").is_some() {
+                        AhoCorasickKind::DFA
+                    } else {
+                        AhoCorasickKind::ContiguousNFA
+                    }))
+                    .build(&patterns)
+                    .ok()
+            })
+            .flatten();
+        if automaton.is_none() && !patterns.is_empty() {
+            // Could not build the automaton: evaluate every rule rather than miss one.
+            let n = rules.len() as u32;
+            return Bucket {
+                always: (0..n).collect(),
+                rules,
+                automaton: None,
+                pattern_ids: Vec::new(),
+                pattern_rules: Vec::new(),
+                ac_slots: Vec::new(),
+                event_id_slots: HashMap::new(),
+                full_mask,
+            };
+        }
+        Bucket { rules, always, automaton, pattern_ids, pattern_rules, ac_slots, event_id_slots, full_mask }
     }
-}
 
-impl SigmaRules {
+    /// Indices of the rules that match a record, ascending.
+    pub fn matching(&self, ev: &FlatEvent<'_>, route: &Route) -> Vec<usize> {
+        self.prefiltered(ev, route, true)
+    }
+
+    /// Indices of the rules the prefilter lets through for a record (a superset of
+    /// [`SigmaRules::matching`]), ascending. For tests and tuning.
+    pub fn candidates(&self, ev: &FlatEvent<'_>, route: &Route) -> Vec<usize> {
+        self.prefiltered(ev, route, false)
+    }
+
+    fn prefiltered(&self, ev: &FlatEvent<'_>, route: &Route, evaluate: bool) -> Vec<usize> {
+        let bucket = self.bucket(route);
+        if bucket.rules.is_empty() {
+            return Vec::new();
+        }
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let s = &mut *s;
+            s.generation = s.generation.wrapping_add(1);
+            if s.generation == 0 {
+                s.needle_seen.iter_mut().for_each(|x| *x = 0);
+                s.rule_seen.iter_mut().for_each(|x| *x = 0);
+                s.generation = 1;
+            }
+            let generation = s.generation;
+            if s.rule_seen.len() < bucket.rules.len() {
+                s.rule_seen.resize(bucket.rules.len(), 0);
+                s.rule_mask.resize(bucket.rules.len(), 0);
+            }
+            if s.needle_seen.len() < self.needles.len() {
+                s.needle_seen.resize(self.needles.len(), 0);
+            }
+            s.candidates.clear();
+            if let Some(ac) = &bucket.automaton {
+                for e in &ev.entries {
+                    let Some(v) = e.value.as_deref() else { continue };
+                    let mut scan = |hay: &str| {
+                        for m in ac.find_overlapping_iter(hay) {
+                            bucket.hit(bucket.ac_slots[m.pattern().as_usize()], s, generation);
+                        }
+                    };
+                    scan(v);
+                    if !v.is_ascii() {
+                        // Case variants outside ASCII that fold into it (the Kelvin sign, long s).
+                        scan(&v.to_lowercase());
+                        scan(&v.to_uppercase());
+                    }
+                }
+            }
+            if !bucket.event_id_slots.is_empty() {
+                for i in ev.find("EventID") {
+                    if let Some(slot) = ev
+                        .value(i)
+                        .and_then(|v| v.trim().parse::<u32>().ok())
+                        .and_then(|n| bucket.event_id_slots.get(&n))
+                    {
+                        bucket.hit(*slot, s, generation);
+                    }
+                }
+            }
+            s.candidates.extend_from_slice(&bucket.always);
+            s.candidates.sort_unstable();
+            let prefiltered = bucket.automaton.is_some() || !bucket.event_id_slots.is_empty();
+            let seen = if prefiltered { Seen::new(&s.needle_seen, generation) } else { Seen::everything() };
+            let candidates = s.candidates.iter().map(|&local| bucket.rules[local as usize] as usize);
+            if !evaluate {
+                return candidates.collect();
+            }
+            let hits: Vec<usize> = candidates.filter(|&g| self.rules[g].detection.is_match(ev, seen)).collect();
+            use std::sync::atomic::Ordering::Relaxed;
+            self.counters.records.fetch_add(1, Relaxed);
+            self.counters.evaluated.fetch_add(s.candidates.len() as u64, Relaxed);
+            self.counters.hits.fetch_add(hits.len() as u64, Relaxed);
+            hits
+        })
+    }
+
+    /// Records evaluated, rules evaluated in full, and hits, since loading.
+    pub fn eval_stats(&self) -> EvalStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        EvalStats {
+            records: self.counters.records.load(Relaxed),
+            evaluated: self.counters.evaluated.load(Relaxed),
+            hits: self.counters.hits.load(Relaxed),
+        }
+    }
+
+    /// Per route seen so far: (route, rules, rules without needles, needles, automaton bytes).
+    pub fn bucket_stats(&self) -> Vec<(Route, usize, usize, usize, usize)> {
+        let mut v: Vec<_> = self
+            .buckets
+            .read()
+            .map(|m| {
+                m.iter()
+                    .map(|(r, b)| {
+                        let bytes = b.automaton.as_ref().map_or(0, |a| a.memory_usage());
+                        (*r, b.rules.len(), b.always.len(), b.pattern_rules.len(), bytes)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_by_key(|x| format!("{:?}", x.0));
+        v
+    }
+
+    /// The rules that fire on a Windows event, in rule order. A rule only sees events of its
+    /// logsource (see [`crate::logsource`]).
+    pub fn evaluate_event(&self, record: &EventRecord) -> Vec<SigmaMatch> {
+        let ev = FlatEvent::from_event(record);
+        self.matching(&ev, &route_of(record)).into_iter().map(|i| SigmaMatch::of(&self.rules[i].info)).collect()
+    }
+
     /// The rules that fire on a delimited log record (IIS as `webserver`, Exchange logs under
     /// `product: exchange`; see [`crate::columns`]).
     pub fn evaluate_columns(&self, record: &Record<'_>, log: ColumnLog) -> Vec<SigmaMatch> {
-        let event = ColumnEvent { record, log };
-        self.engine
-            .evaluate_with_logsource(&event, &log.logsource())
-            .iter()
-            .map(|r| self.with_provenance(to_match(r)))
-            .collect()
+        let ev = flat_columns(record, log);
+        self.matching(&ev, &log.route()).into_iter().map(|i| SigmaMatch::of(&self.rules[i].info)).collect()
     }
 
-    fn with_provenance(&self, mut m: SigmaMatch) -> SigmaMatch {
-        let key = m.id.clone().unwrap_or_else(|| m.title.clone());
-        if let Some(p) = self.provenance.get(&key) {
-            m.author = p.author.clone();
-            m.origin = p.origin.clone();
+    /// What the correlations need of a hit of rule `i` on `ev`.
+    pub fn correlation_inputs(
+        &self,
+        i: usize,
+        ev: &FlatEvent<'_>,
+        time_ms: Option<i64>,
+        loc: &Location,
+    ) -> Vec<CorrelationInput> {
+        let mut out = Vec::new();
+        let Some(t) = time_ms else { return out };
+        for (ci, c) in self.correlations.iter().enumerate() {
+            c.inputs_for_rule(ci, i, ev, t, loc, &mut out);
         }
-        m
+        out
+    }
+
+    /// Runs the correlations over the inputs gathered in a scan.
+    pub fn correlate(&self, inputs: Vec<CorrelationInput>) -> Vec<CorrelationHit> {
+        crate::correlation::run(&self.correlations, inputs)
     }
 }
 
-fn to_match(r: &EvaluationResult) -> SigmaMatch {
-    SigmaMatch {
-        title: r.header.rule_title.clone(),
-        id: r.header.rule_id.clone(),
-        level: r.header.level.as_ref().map(|l| format!("{l:?}").to_ascii_lowercase()),
-        tags: r.header.tags.clone(),
-        author: None,
-        origin: String::new(),
-    }
+/// Whether a rule has this id or name (or, failing both, title): how filters and correlations
+/// name their rules.
+pub fn names_rule(info: &RuleInfo, name: &str) -> bool {
+    info.id.as_deref() == Some(name) || info.name.as_deref() == Some(name) || info.title == name
+}
+
+/// A filter applies to a rule of the same logsource.
+fn same_logsource(rule: &LogSourceSpec, filter: &LogSourceSpec) -> bool {
+    let ok = |f: &Option<String>, r: &Option<String>| f.is_none() || f == r;
+    ok(&filter.product, &rule.product) && ok(&filter.service, &rule.service) && ok(&filter.category, &rule.category)
 }
 
 fn is_yaml(p: &Path) -> bool {

@@ -164,12 +164,7 @@ const CASES: &[Case] = &[
 
 /// Cases the current engine gets wrong, with why. Each must still fail as described, so that a
 /// fix shows up here (and the case moves back to the plain list).
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "base64offset|contains",
-    "rsigma 0.23 trims only the `=` padding from each offset variant and keeps the last character, \
-     which depends on the bytes after the value (pySigma drops it): `http://` at offset 0 is \
-     searched as `aHR0cDovLw`, which `aHR0cDovL2V2aWw=` (base64 of `http://evil`) does not contain",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn every_modifier_and_condition_form() {

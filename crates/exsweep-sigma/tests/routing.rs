@@ -153,25 +153,45 @@ fn broken_rules_are_listed_and_the_others_still_run() {
         "title: Unknown Modifier\nlogsource:\n    product: windows\ndetection:\n    sel:\n        CommandLine|nosuchmodifier: 'x'\n    condition: sel\n",
         "bad-modifier.yml",
     );
-    // Look-around is beyond Rust's `regex`: listed as unsupported, with that reason.
+    // PCRE recursion is beyond both Rust's `regex` and the backtracking fallback.
     r.add_yaml(
-        "title: Look Behind\nlogsource:\n    product: windows\ndetection:\n    sel:\n        CommandLine|re: '(?<=a)b'\n    condition: sel\n",
-        "look-behind.yml",
+        "title: Recursion\nlogsource:\n    product: windows\ndetection:\n    sel:\n        CommandLine|re: 'a(?R)?b'\n    condition: sel\n",
+        "recursion.yml",
     );
     r.add_yaml(RULES, "good.yml");
     assert!(
-        r.problems.iter().any(|p| p.path == "look-behind.yml" && p.reason.contains("look-around")),
+        r.problems.iter().any(|p| p.path == "recursion.yml" && p.reason.contains("does not compile")),
         "{:?}",
         r.problems
     );
     let bad: Vec<&str> = r.problems.iter().map(|p| p.path.as_str()).collect();
-    for f in ["bad-yaml.yml", "bad-condition.yml", "bad-regex.yml", "bad-modifier.yml", "look-behind.yml"] {
+    for f in ["bad-yaml.yml", "bad-condition.yml", "bad-regex.yml", "bad-modifier.yml", "recursion.yml"] {
         assert!(bad.contains(&f), "{f} not reported: {:?}", r.problems);
     }
     assert!(r.problems.iter().all(|p| !p.reason.is_empty()));
     assert_eq!(r.len(), 4, "the good rules still load");
     let sysmon1 = event(SYSMON, "Microsoft-Windows-Sysmon", 1, &[("Image", r"C:\Windows\System32\whoami.exe")]);
     assert_eq!(fired(&r, &sysmon1), vec!["Whoami Execution"]);
+}
+
+#[test]
+fn look_around_and_back_references_run_on_the_backtracking_fallback() {
+    let mut r = SigmaRules::new();
+    r.add_yaml(
+        "title: Look Behind\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        CommandLine|re: '(?<=-e )b(?!ad)'\n    condition: sel\n",
+        "look-behind.yml",
+    );
+    r.add_yaml(
+        "title: Back Reference\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        CommandLine|re: '(\\w+) \\1'\n    condition: sel\n",
+        "backref.yml",
+    );
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    let run = |cmd: &str| fired(&r, &event(SYSMON, "Microsoft-Windows-Sysmon", 1, &[("CommandLine", cmd)]));
+    assert_eq!(run("x -e bx"), vec!["Look Behind"]);
+    assert!(run("x -e bad").is_empty());
+    assert!(run("x -f bx").is_empty());
+    assert_eq!(run("echo echo"), vec!["Back Reference"]);
+    assert!(run("echo test").is_empty());
 }
 
 #[test]
@@ -205,7 +225,7 @@ filter:
         "title: Orphan\nlogsource:\n    product: windows\nfilter:\n    rules:\n        - no-such-rule\n    selection:\n        User: x\n    condition: not selection\n",
         "orphan.yml",
     );
-    r.apply_filters();
+    r.finish();
     assert_eq!(r.stats.filters, 2);
     assert_eq!(r.stats.filters_applied, 1);
     assert!(

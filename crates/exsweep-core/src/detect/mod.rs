@@ -44,12 +44,45 @@ pub trait Detector: Send + Sync {
     /// Literals (ASCII case-insensitive) of which every line the detector can fire on contains at
     /// least one, unless it passes the field gate. Empty with no field gate: every record.
     fn anchors(&self) -> &[&'static str];
+    /// The anchors for one record kind, for detectors whose literals differ by kind or are only
+    /// known at run time (loaded rules). Same contract as [`Detector::anchors`].
+    fn anchors_for(&self, _kind: ArtifactKind) -> Vec<&str> {
+        self.anchors().to_vec()
+    }
     /// A column test that, together with the anchors, selects every line the detector can fire on.
     fn field_gate(&self) -> Option<FieldGate> {
         None
     }
     /// Checks one record; pushes findings.
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>);
+    /// Findings that need every record first (correlations across files); called once, after
+    /// the last file. Each finding's `source` says which source it belongs to.
+    fn finish(&self) -> Vec<Finding> {
+        Vec::new()
+    }
+}
+
+/// A shared detector, so that a caller keeps a handle on it (to read its counters after a scan)
+/// while the engine owns the other.
+impl<T: Detector + ?Sized> Detector for std::sync::Arc<T> {
+    fn kinds(&self) -> &[ArtifactKind] {
+        self.as_ref().kinds()
+    }
+    fn anchors(&self) -> &[&'static str] {
+        self.as_ref().anchors()
+    }
+    fn anchors_for(&self, kind: ArtifactKind) -> Vec<&str> {
+        self.as_ref().anchors_for(kind)
+    }
+    fn field_gate(&self) -> Option<FieldGate> {
+        self.as_ref().field_gate()
+    }
+    fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
+        self.as_ref().check(ctx, rec, out)
+    }
+    fn finish(&self) -> Vec<Finding> {
+        self.as_ref().finish()
+    }
 }
 
 /// Every built-in record detector.
