@@ -136,6 +136,7 @@ pub fn run(a: &DemoArgs) -> u8 {
         since: "2021-03-03".into(),
         quiet: false,
         sigma: Vec::new(),
+        sigma_placeholders: None,
     };
     match crate::scan(&args) {
         Ok(_) => 0,

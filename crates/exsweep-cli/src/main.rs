@@ -50,6 +50,9 @@ pub struct HuntArgs {
     /// Sigma rule files or folders (repeatable).
     #[arg(long, required = true)]
     sigma: Vec<PathBuf>,
+    /// Values for the `%name%` placeholders of `expand` modifiers: a YAML map of names to lists.
+    #[arg(long)]
+    sigma_placeholders: Option<PathBuf>,
     /// Event logs, folders, zips or collections to hunt in.
     #[arg(required_unless_present = "list_unsupported")]
     events: Vec<PathBuf>,
@@ -153,6 +156,9 @@ pub struct ScanArgs {
     /// Also run these Sigma rule files or folders over the event logs (repeatable).
     #[arg(long)]
     sigma: Vec<PathBuf>,
+    /// Values for the `%name%` placeholders of Sigma `expand` modifiers (YAML map).
+    #[arg(long)]
+    sigma_placeholders: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -199,7 +205,8 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
     let ticker = show_progress.then(|| spawn_progress(progress.clone()));
     let mut detectors = exsweep_core::detect::builtin();
     if !args.sigma.is_empty() {
-        detectors.push(Box::new(SigmaDetector::new(load_sigma(&args.sigma, args.quiet))));
+        let rules = load_sigma(&args.sigma, args.sigma_placeholders.as_deref(), args.quiet)?;
+        detectors.push(Box::new(SigmaDetector::new(rules)));
     }
     let engine = Engine::new(detectors);
     let result = engine.scan(&args.sources, &opts);
@@ -278,8 +285,15 @@ fn write_findings(output: Option<&Path>, format: OutFormat, list: &[exsweep_core
 }
 
 /// Loads Sigma rules and says on stderr how many load and how many cannot be used.
-fn load_sigma(paths: &[PathBuf], quiet: bool) -> SigmaRules {
-    let rules = SigmaRules::load(paths);
+fn load_sigma(paths: &[PathBuf], placeholders: Option<&Path>, quiet: bool) -> Result<SigmaRules, u8> {
+    let values = match placeholders {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| fail(format!("cannot read {}: {e}", p.display())))?;
+            exsweep_sigma::placeholders_from_yaml(&text).map_err(|e| fail(format!("{}: {e}", p.display())))?
+        }
+        None => Default::default(),
+    };
+    let rules = SigmaRules::load_with(paths, values);
     if !quiet {
         eprintln!(
             "sigma: {} rule(s) loaded from {} file(s); {} not usable (`exsweep hunt --list-unsupported` lists them)",
@@ -288,12 +302,15 @@ fn load_sigma(paths: &[PathBuf], quiet: bool) -> SigmaRules {
             rules.problems.len()
         );
     }
-    rules
+    Ok(rules)
 }
 
 /// `exsweep hunt`: Sigma rules only, over event logs.
 fn hunt(args: &HuntArgs) -> u8 {
-    let rules = load_sigma(&args.sigma, args.quiet || args.list_unsupported);
+    let rules = match load_sigma(&args.sigma, args.sigma_placeholders.as_deref(), args.quiet || args.list_unsupported) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     if args.list_unsupported {
         let mut out = std::io::stdout().lock();
         for p in &rules.problems {

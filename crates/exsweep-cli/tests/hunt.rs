@@ -82,7 +82,10 @@ fn hunt_reports_sigma_hits_as_findings() {
     assert_eq!(f["path"], "Sysmon.evtx");
     assert_eq!(f["extra"]["rule_author"], "exsweep tests");
     assert!(f["extra"]["rule_file"].as_str().unwrap().ends_with("shell.yml"));
-    assert!(f["evidence"].as_str().unwrap().contains("cmd /c whoami"));
+    // Evidence: the fields the rule read.
+    let evidence = f["evidence"].as_str().unwrap();
+    assert!(evidence.contains(r"Image=C:\Windows\System32\cmd.exe"), "{evidence}");
+    assert!(evidence.contains(r"ParentImage=c:\windows\system32\inetsrv\w3wp.exe"), "{evidence}");
 
     let listed = exsweep(&["hunt", "--sigma", rules.to_str().unwrap(), "--list-unsupported"]);
     assert!(listed.status.success());
@@ -136,4 +139,83 @@ fn sigmahq_hafnium_webserver_rule_finds_planted_requests_only() {
         assert_eq!(f.extra["rule_author"], "Florian Roth (Nextron Systems)");
         assert!(!truth.traps.iter().any(|t| t.path == f.path && t.line == f.line));
     }
+}
+
+fn security(i: i64, id: u16, user: &str) -> EventSpec {
+    EventSpec {
+        provider: "Microsoft-Windows-Security-Auditing".into(),
+        event_id: id,
+        level: 0,
+        time_ms: 1_614_755_000_000 + i * 5_000,
+        channel: "Security".into(),
+        computer: "EX01.contoso.local".into(),
+        data: EventData::Named(vec![
+            ("TargetUserName".into(), user.into()),
+            ("IpAddress".into(), "203.0.113.7".into()),
+            ("LogonType".into(), "3".into()),
+        ]),
+        ..EventSpec::default()
+    }
+}
+
+const CORRELATION: &str = r#"title: Failed logon
+name: failed_logon
+logsource:
+    product: windows
+    service: security
+detection:
+    selection:
+        EventID: 4625
+    condition: selection
+level: low
+---
+title: Brute force against one account
+id: 8f2a4c1e-0000-4000-8000-0000000000cc
+author: exsweep tests
+correlation:
+    type: event_count
+    rules:
+        - failed_logon
+    group-by:
+        - TargetUserName
+    timespan: 2m
+    condition:
+        gte: 10
+level: high
+tags:
+    - attack.credential-access
+    - attack.t1110
+"#;
+
+/// A correlation rule over writer-made Security EVTX: the burst against one account is one
+/// finding at the correlation's level, pointing at the event that completed it; the failed-logon
+/// rule it uses does not report on its own (no `generate: true`).
+#[test]
+fn hunt_runs_correlation_rules_across_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    // 12 failures against administrator, 5 s apart; background failures for other accounts.
+    let events = (0..200).map(|i| match i {
+        50..62 => security(i, 4625, "administrator"),
+        _ if i % 20 == 0 => security(i, 4625, &format!("user{i}")),
+        _ => security(i, 4624, "svc_backup"),
+    });
+    write_file(&logs.join("Security.evtx"), events).unwrap();
+    let rules = dir.path().join("brute.yml");
+    std::fs::write(&rules, CORRELATION).unwrap();
+    let out = exsweep(&["hunt", "--sigma", rules.to_str().unwrap(), logs.to_str().unwrap(), "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let f = &lines[0];
+    assert_eq!(f["rule_id"], "8f2a4c1e-0000-4000-8000-0000000000cc");
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["attack"], serde_json::json!(["T1110"]));
+    assert_eq!(f["record"], 60, "the tenth failure completes the window");
+    assert_eq!(f["extra"]["count"], 10);
+    assert_eq!(f["extra"]["group"]["TargetUserName"], "administrator");
+    assert_eq!(f["extra"]["events"].as_array().unwrap().len(), 10);
+    assert_eq!(f["time"], "2021-03-03T07:08:15Z");
 }

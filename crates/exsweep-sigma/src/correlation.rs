@@ -183,19 +183,22 @@ pub fn link(
             break;
         }
     }
+    let unresolved: Vec<RuleInfo> = waiting.iter().map(|d| d.info.clone()).collect();
     for d in waiting {
         let missing: Vec<&String> = d
             .rules
             .iter()
-            .filter(|n| !rules.iter().any(|r| names_rule(&r.info, n)) && !linked.iter().any(|c| names_rule(&c.info, n)))
+            .filter(|n| {
+                !rules.iter().any(|r| names_rule(&r.info, n))
+                    && !existing.iter().chain(&linked).any(|c| names_rule(&c.info, n))
+                    && !unresolved.iter().any(|i| names_rule(i, n))
+            })
             .collect();
         let reason = if missing.is_empty() {
             "correlation rules refer to each other in a cycle".to_string()
         } else {
-            format!(
-                "correlation names rules that are not loaded: {}",
-                missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            )
+            let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+            format!("correlation names rules that are not loaded: {}", names.join(", "))
         };
         problems.push(RuleProblem { path: d.info.origin.clone(), rule: Some(d.info.title.clone()), reason });
     }

@@ -165,6 +165,35 @@ impl Detection {
         }
     }
 
+    /// The field names the detection reads, in order, each once; and whether it searches
+    /// keywords (every value).
+    pub fn fields(&self) -> (Vec<String>, bool) {
+        fn walk(s: &Selection, out: &mut Vec<String>, keywords: &mut bool) {
+            match s {
+                Selection::All(items) => {
+                    for it in items {
+                        match &it.field {
+                            Some(f) if !out.contains(f) => out.push(f.clone()),
+                            Some(_) => {}
+                            None => *keywords = true,
+                        }
+                        if let ItemTest::FieldRef { others, .. } = &it.test {
+                            for o in others {
+                                if !out.contains(o) {
+                                    out.push(o.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                Selection::Any(alts) => alts.iter().for_each(|a| walk(a, out, keywords)),
+            }
+        }
+        let (mut out, mut keywords) = (Vec::new(), false);
+        self.sels.iter().for_each(|s| walk(s, &mut out, &mut keywords));
+        (out, keywords)
+    }
+
     /// Gives every value test with a long enough needle its id in `table`.
     pub fn assign_needle_ids(&mut self, table: &mut NeedleTable) {
         fn walk(s: &mut Selection, table: &mut NeedleTable) {

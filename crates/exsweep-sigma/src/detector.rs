@@ -11,7 +11,7 @@ use crate::logsource::{Route, route_of};
 use crate::rule::RuleInfo;
 use crate::rules::SigmaRules;
 use exsweep_core::detect::{Detector, FileCtx};
-use exsweep_core::model::{ArtifactKind, Category, Finding, MAX_EVIDENCE, RuleMeta, Severity};
+use exsweep_core::model::{ArtifactKind, Category, Finding, RuleMeta, Severity};
 use exsweep_core::record::Record;
 use std::sync::Mutex;
 
@@ -25,6 +25,32 @@ const SIGMA_META: RuleMeta = RuleMeta {
     actors: &[],
     attack: &[],
 };
+
+/// Longest evidence of a Sigma hit, in bytes: the fields the rule read, not the whole record.
+const SIGMA_EVIDENCE: usize = 1024;
+
+/// `Name=value` of the fields a rule reads (EventID first for events), then, for keyword rules,
+/// the start of the record.
+fn evidence_of(fields: &(Vec<String>, bool), ev: &FlatEvent<'_>, record_text: &dyn Fn() -> String) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let named = |name: &str, parts: &mut Vec<String>| {
+        for i in ev.find(name) {
+            if let Some(v) = ev.value(i) {
+                parts.push(format!("{name}={}", v.replace(['\r', '\n'], " ")));
+            }
+        }
+    };
+    if !fields.0.iter().any(|f| f == "EventID") {
+        named("EventID", &mut parts);
+    }
+    for f in &fields.0 {
+        named(f, &mut parts);
+    }
+    if fields.1 || parts.is_empty() {
+        parts.push(record_text());
+    }
+    exsweep_core::model::truncate(&parts.join(" | "), SIGMA_EVIDENCE).to_string()
+}
 
 /// Correlation inputs kept at most; past this, correlations see a prefix and say so.
 const MAX_CORRELATION_INPUTS: usize = 2_000_000;
@@ -204,7 +230,6 @@ impl SigmaDetector {
         if matched.is_empty() {
             return;
         }
-        let mut text: Option<String> = None;
         for i in matched {
             let rule = self.rules.rule(i);
             if !self.rules.correlations().is_empty() {
@@ -227,8 +252,8 @@ impl SigmaDetector {
                 }
             }
             if rule.generates {
-                let e = text.get_or_insert_with(evidence);
-                out.push(cite(ctx.finding(&SIGMA_META, rec), &rule.info).with_evidence(e));
+                let e = evidence_of(&rule.fields, ev, evidence);
+                out.push(cite(ctx.finding(&SIGMA_META, rec), &rule.info).with_evidence(&e));
             }
         }
     }
@@ -294,7 +319,7 @@ impl Detector for SigmaDetector {
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
         if let Some(e) = rec.event() {
             let ev = FlatEvent::from_event(e);
-            self.hits(ctx, rec, &ev, &route_of(e), &|| e.excerpt(MAX_EVIDENCE), out);
+            self.hits(ctx, rec, &ev, &route_of(e), &|| e.excerpt(SIGMA_EVIDENCE), out);
             return;
         }
         let Some(log) = column_log(ctx.kind) else { return };

@@ -23,4 +23,4 @@ pub mod value;
 
 pub use detector::SigmaDetector;
 pub use rules::{LoadStats, RuleProblem, SigmaMatch, SigmaRules};
-pub use value::Placeholders;
+pub use value::{Placeholders, placeholders_from_yaml};

@@ -82,6 +82,8 @@ pub struct CompiledRule {
     clause_ids: Vec<Vec<u32>>,
     /// The most selective clause: one of these is in every matching record.
     pub needles: Needles,
+    /// The fields the rule reads (for evidence), and whether it searches keywords.
+    pub fields: (Vec<String>, bool),
     /// False for rules a correlation uses without `generate: true`: their hits feed the
     /// correlation only.
     pub generates: bool,
@@ -293,7 +295,9 @@ impl SigmaRules {
                 let clauses = detection.clauses();
                 let needles = clauses.first().cloned();
                 let clause_ids = self.clause_ids(&clauses);
+                let fields = detection.fields();
                 self.rules.push(CompiledRule {
+                    fields,
                     info: r.info,
                     logsource: r.logsource,
                     detection,
@@ -363,6 +367,7 @@ impl SigmaRules {
                 Ok(d) => {
                     let rule = &mut self.rules[i];
                     rule.detection.and(d);
+                    rule.fields = rule.detection.fields();
                     rule.detection.assign_needle_ids(&mut self.needles);
                     rule.clauses = rule.detection.clauses();
                     rule.needles = rule.clauses.first().cloned();
@@ -510,6 +515,15 @@ impl SigmaRules {
     /// Indices of the rules that match a record, ascending.
     pub fn matching(&self, ev: &FlatEvent<'_>, route: &Route) -> Vec<usize> {
         self.prefiltered(ev, route, true)
+    }
+
+    /// Indices of the rules that match a record, every rule of the route evaluated in full
+    /// without the prefilter: the reference [`SigmaRules::matching`] must agree with.
+    pub fn matching_exhaustive(&self, ev: &FlatEvent<'_>, route: &Route) -> Vec<usize> {
+        (0..self.rules.len())
+            .filter(|&i| route.satisfies(&self.rules[i].logsource))
+            .filter(|&i| self.rules[i].detection.is_match(ev, Seen::everything()))
+            .collect()
     }
 
     /// Indices of the rules the prefilter lets through for a record (a superset of

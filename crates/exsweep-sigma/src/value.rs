@@ -15,6 +15,28 @@ use yaml_rust2::Yaml;
 /// Values for `%name%` placeholders of the `expand` modifier.
 pub type Placeholders = BTreeMap<String, Vec<String>>;
 
+/// Reads placeholder values from YAML: a map from each placeholder name (without `%`) to a value
+/// or a list of values, e.g. `Admins_Workstations: [ADM-PC1, ADM-PC2]`.
+pub fn placeholders_from_yaml(text: &str) -> Result<Placeholders, String> {
+    let docs = yaml_rust2::YamlLoader::load_from_str(text)
+        .map_err(|e| format!("not valid YAML: {} at line {}", e.info(), e.marker().line()))?;
+    let mut out = Placeholders::new();
+    let Some(Yaml::Hash(h)) = docs.first() else {
+        return Err("placeholders must be a map of names to values".into());
+    };
+    for (k, v) in h {
+        let name = scalar_text(k).ok_or("a placeholder name is not a string")?;
+        let values: Vec<String> = match v {
+            Yaml::Array(a) => {
+                a.iter().map(scalar_text).collect::<Option<_>>().ok_or(format!("{name}: values must be strings"))?
+            }
+            v => vec![scalar_text(v).ok_or(format!("{name}: values must be strings"))?],
+        };
+        out.insert(name.trim_matches('%').to_string(), values);
+    }
+    Ok(out)
+}
+
 /// Numeric comparisons (`gt`, `gte`, `lt`, `lte`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmpOp {
@@ -715,6 +737,14 @@ mod tests {
         assert_eq!(v.len(), 2);
         assert_eq!(v[0].as_plain().as_deref(), Some("a\\x"));
         assert!(v[1].has_wildcards());
+    }
+
+    #[test]
+    fn placeholder_files() {
+        let p = placeholders_from_yaml("Admins_Workstations: [ADM1, ADM2]\n'%Servers%': SRV1\n").unwrap();
+        assert_eq!(p["Admins_Workstations"], vec!["ADM1", "ADM2"]);
+        assert_eq!(p["Servers"], vec!["SRV1"]);
+        assert!(placeholders_from_yaml("- a\n- b\n").is_err());
     }
 
     #[test]
