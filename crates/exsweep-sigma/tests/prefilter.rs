@@ -230,9 +230,10 @@ fn random_records_built_from_rule_literals_agree() {
         for _ in 0..(rng.next() % 5) {
             let p = rng.pick(&pieces);
             // Random case flips exercise the case-insensitive paths.
-            if rng.next() % 2 == 0 { cmd.push_str(&p.to_uppercase()) } else { cmd.push_str(p) }
+            if rng.next().is_multiple_of(2) { cmd.push_str(&p.to_uppercase()) } else { cmd.push_str(p) }
         }
-        let image = if rng.next() % 3 == 0 { r"C:\Windows\rundll32.exe" } else { r"C:\Windows\System32\cmd.exe" };
+        let image =
+            if rng.next().is_multiple_of(3) { r"C:\Windows\rundll32.exe" } else { r"C:\Windows\System32\cmd.exe" };
         let mut ev = sysmon1(&cmd, image);
         ev.data[2].1 = (rng.next() % 70_000).to_string();
         fired += agree(&r, &ev).len();
