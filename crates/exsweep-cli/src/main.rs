@@ -203,12 +203,9 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
         opts.progress = Some(progress.clone());
     }
     let ticker = show_progress.then(|| spawn_progress(progress.clone()));
-    let mut detectors = exsweep_core::detect::builtin();
-    if !args.sigma.is_empty() {
-        let rules = load_sigma(&args.sigma, args.sigma_placeholders.as_deref(), args.quiet)?;
-        detectors.push(Box::new(SigmaDetector::new(rules)));
-    }
-    let engine = Engine::new(detectors);
+    // The embedded rules and the user's share one Sigma rule set (one prefilter pass per record).
+    let rules = load_sigma(&args.sigma, args.sigma_placeholders.as_deref(), true, args.quiet || args.sigma.is_empty())?;
+    let engine = Engine::new(exsweep_sigma::builtin::detectors_with(rules));
     let result = engine.scan(&args.sources, &opts);
     if let Some((stop, handle)) = ticker {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -285,7 +282,8 @@ fn write_findings(output: Option<&Path>, format: OutFormat, list: &[exsweep_core
 }
 
 /// Loads Sigma rules and says on stderr how many load and how many cannot be used.
-fn load_sigma(paths: &[PathBuf], placeholders: Option<&Path>, quiet: bool) -> Result<SigmaRules, u8> {
+/// With `builtins`, exsweep's embedded rules come first.
+fn load_sigma(paths: &[PathBuf], placeholders: Option<&Path>, builtins: bool, quiet: bool) -> Result<SigmaRules, u8> {
     let values = match placeholders {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| fail(format!("cannot read {}: {e}", p.display())))?;
@@ -293,12 +291,18 @@ fn load_sigma(paths: &[PathBuf], placeholders: Option<&Path>, quiet: bool) -> Re
         }
         None => Default::default(),
     };
-    let rules = SigmaRules::load_with(paths, values);
+    let mut rules = SigmaRules::with_placeholders(values);
+    if builtins {
+        exsweep_sigma::builtin::add_to(&mut rules);
+    }
+    let embedded = rules.len();
+    rules.add_paths(paths);
+    rules.finish();
     if !quiet {
         eprintln!(
             "sigma: {} rule(s) loaded from {} file(s); {} not usable (`exsweep hunt --list-unsupported` lists them)",
-            rules.len(),
-            rules.stats.files,
+            rules.len() - embedded,
+            rules.stats.files - if builtins { exsweep_sigma::builtin::RULE_FILES.len() } else { 0 },
             rules.problems.len()
         );
     }
@@ -307,10 +311,11 @@ fn load_sigma(paths: &[PathBuf], placeholders: Option<&Path>, quiet: bool) -> Re
 
 /// `exsweep hunt`: Sigma rules only, over event logs.
 fn hunt(args: &HuntArgs) -> u8 {
-    let rules = match load_sigma(&args.sigma, args.sigma_placeholders.as_deref(), args.quiet || args.list_unsupported) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
+    let rules =
+        match load_sigma(&args.sigma, args.sigma_placeholders.as_deref(), false, args.quiet || args.list_unsupported) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
     if args.list_unsupported {
         let mut out = std::io::stdout().lock();
         for p in &rules.problems {

@@ -1,7 +1,7 @@
 //! A corrupt or truncated EVTX file: the damaged chunks are reported in a coverage finding, and the
 //! events of the intact chunks still reach the detectors.
 
-use exsweep_core::{Engine, ScanOptions};
+use exsweep_core::ScanOptions;
 use exsweep_fixtures::evtx::{EventData, EventSpec, EvtxWriter};
 
 fn um_event(i: u64, invalid_cast: bool) -> EventSpec {
@@ -49,7 +49,7 @@ fn truncated_evtx_keeps_the_events_before_the_cut() {
     std::fs::write(logs.join("Application.evtx"), cut).unwrap();
     // Garbage with the EVTX name: not an EVTX file at all.
     std::fs::write(logs.join("System.evtx"), b"this is not an event log").unwrap();
-    let r = Engine::default().scan(&[dir.path().to_path_buf()], &ScanOptions::default()).unwrap();
+    let r = exsweep_sigma::builtin::engine().scan(&[dir.path().to_path_buf()], &ScanOptions::default()).unwrap();
     let hits: Vec<_> =
         r.findings.iter().filter(|f| f.rule_id == "EXS-26857-UM-INVALIDCAST").map(|f| f.record).collect();
     assert_eq!(hits, vec![planted], "the event in the first chunk is found; the one after the cut is gone ({late:?})");

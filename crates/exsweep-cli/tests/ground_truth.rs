@@ -4,7 +4,7 @@
 
 use exsweep_core::correlate::Verdict;
 use exsweep_core::model::{Category, Finding};
-use exsweep_core::{Engine, ScanOptions, ScanReport};
+use exsweep_core::{ScanOptions, ScanReport};
 use exsweep_fixtures::generator::{Server, ServerSpec};
 use exsweep_fixtures::layout::{Layout, write_tree, write_zip};
 use exsweep_fixtures::truth::GroundTruth;
@@ -19,7 +19,7 @@ fn spec(compromised: bool) -> ServerSpec {
 }
 
 fn scan(path: &Path) -> ScanReport {
-    Engine::default().scan(&[path.to_path_buf()], &ScanOptions::default()).expect("scan")
+    exsweep_sigma::builtin::engine().scan(&[path.to_path_buf()], &ScanOptions::default()).expect("scan")
 }
 
 type Key = (String, String, Option<u64>, Option<u64>);
@@ -49,8 +49,8 @@ fn check(report: &ScanReport, truth: &GroundTruth) {
     }
     // Every built-in rule is exercised by the planted server.
     let rules: BTreeSet<&str> = truth.indicators.iter().map(|p| p.rule_id.as_str()).collect();
-    for r in exsweep_core::engine::builtin_rule_ids() {
-        assert!(rules.contains(r), "no planted indicator for {r}");
+    for r in exsweep_sigma::builtin::rule_ids() {
+        assert!(rules.contains(r.as_str()), "no planted indicator for {r}");
     }
     assert_eq!(report.hosts.len(), 1);
     assert_eq!(report.hosts[0].host, truth.host);
@@ -123,7 +123,7 @@ fn several_sources_give_per_host_results() {
     let ta = write_tree(&a, Layout::Kape, &dir.path().join("case-ex01")).unwrap();
     let zb = dir.path().join("ex02-velociraptor.zip");
     write_zip(&b, Layout::Velociraptor, &zb).unwrap();
-    let report = Engine::default()
+    let report = exsweep_sigma::builtin::engine()
         .scan(&[dir.path().join("case-ex01"), zb], &ScanOptions { threads: Some(2), ..ScanOptions::default() })
         .unwrap();
     let hosts: Vec<(&str, Verdict)> = report.hosts.iter().map(|h| (h.host.as_str(), h.verdict)).collect();
@@ -143,7 +143,7 @@ fn output_is_identical_whatever_the_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     write_tree(&server, Layout::Velociraptor, dir.path()).unwrap();
     let run = |threads| {
-        let r = Engine::default()
+        let r = exsweep_sigma::builtin::engine()
             .scan(&[dir.path().to_path_buf()], &ScanOptions { threads: Some(threads), ..ScanOptions::default() })
             .unwrap();
         serde_json::to_string(&r.findings).unwrap()

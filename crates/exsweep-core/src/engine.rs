@@ -649,22 +649,15 @@ fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
     Artifact { source, entry, class, exchange_path, file_rule }
 }
 
-/// For tests and tools: the rule ids of all built-in detections.
+/// For tests and tools: the rule ids of the built-in detections written in Rust.
 pub fn builtin_rule_ids() -> Vec<&'static str> {
     use crate::detect::{iis, proxylogon};
     vec![
         proxylogon::RULE_26855_SERVERINFO.id,
-        proxylogon::RULE_26855_BECOOKIE.id,
         proxylogon::RULE_27065_RESETVDIR.id,
         proxylogon::RULE_27065_SETVDIR.id,
         proxylogon::RULE_27065_SETVDIR_SCRIPT.id,
         proxylogon::RULE_26858_OAB.id,
-        proxylogon::RULE_26857_UM.id,
-        iis::RULE_POST.id,
-        iis::RULE_ECP_SHORT_JS.id,
-        iis::RULE_AUTH_JS.id,
-        iis::RULE_RPC_POC.id,
-        iis::RULE_UA.id,
         iis::RULE_WEBSHELL.id,
         files::RULE_LSASS_DUMP.id,
         files::RULE_ARCHIVE.id,

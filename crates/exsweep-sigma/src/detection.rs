@@ -242,19 +242,24 @@ impl Detection {
     /// The needle clauses of the condition: a matching event hits at least one needle of every
     /// clause. Empty when nothing is known. At most [`MAX_CLAUSES`], the most selective first.
     pub fn clauses(&self) -> Vec<Vec<String>> {
-        let mut c = self.node_clauses(&self.root);
+        self.clauses_where(&|_| true)
+    }
+
+    /// [`Detection::clauses`] from the items `keep` accepts only.
+    pub fn clauses_where(&self, keep: &dyn Fn(&Item) -> bool) -> Vec<Vec<String>> {
+        let mut c = self.node_clauses(&self.root, keep);
         c.sort_by(|a, b| needles::score(b).cmp(&needles::score(a)).then_with(|| a.cmp(b)));
         c.dedup();
         c.truncate(MAX_CLAUSES);
         c
     }
 
-    fn node_clauses(&self, n: &Node) -> Vec<Vec<String>> {
+    fn node_clauses(&self, n: &Node, keep: &dyn Fn(&Item) -> bool) -> Vec<Vec<String>> {
         match n {
-            Node::Sel(i) => self.sels.get(*i).map(selection_clauses).unwrap_or_default(),
+            Node::Sel(i) => self.sels.get(*i).map(|s| selection_clauses(s, keep)).unwrap_or_default(),
             Node::Not(_) => Vec::new(),
-            Node::And(v) => v.iter().flat_map(|x| self.node_clauses(x)).collect(),
-            Node::Or(v) | Node::AtLeast(_, v) => one_of(v.iter().map(|x| self.node_clauses(x))),
+            Node::And(v) => v.iter().flat_map(|x| self.node_clauses(x, keep)).collect(),
+            Node::Or(v) | Node::AtLeast(_, v) => one_of(v.iter().map(|x| self.node_clauses(x, keep))),
         }
     }
 }
@@ -264,10 +269,10 @@ fn one_of(alts: impl Iterator<Item = Vec<Vec<String>>>) -> Vec<Vec<String>> {
     needles::union(alts.map(|c| needles::best(c.into_iter().map(Some)))).into_iter().collect()
 }
 
-fn selection_clauses(s: &Selection) -> Vec<Vec<String>> {
+fn selection_clauses(s: &Selection, keep: &dyn Fn(&Item) -> bool) -> Vec<Vec<String>> {
     match s {
-        Selection::All(items) => items.iter().flat_map(Item::clauses).collect(),
-        Selection::Any(alts) => one_of(alts.iter().map(selection_clauses)),
+        Selection::All(items) => items.iter().filter(|i| keep(i)).flat_map(Item::clauses).collect(),
+        Selection::Any(alts) => one_of(alts.iter().map(|a| selection_clauses(a, keep))),
     }
 }
 

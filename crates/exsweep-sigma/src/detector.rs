@@ -11,7 +11,7 @@ use crate::logsource::{Route, route_of};
 use crate::rule::RuleInfo;
 use crate::rules::SigmaRules;
 use exsweep_core::detect::{Detector, FileCtx};
-use exsweep_core::model::{ArtifactKind, Category, Finding, RuleMeta, Severity};
+use exsweep_core::model::{ArtifactKind, Category, Finding, MAX_EVIDENCE, RuleMeta, Severity};
 use exsweep_core::record::Record;
 use std::sync::Mutex;
 
@@ -62,6 +62,8 @@ pub struct SigmaDetector {
     /// Line anchors per text-log kind (`None`: every line).
     anchors: Vec<(ArtifactKind, Option<Vec<String>>)>,
     inputs: Mutex<(Vec<CorrelationInput>, bool)>,
+    /// Per rule, its `exsweep:` presentation block.
+    looks: Vec<Option<Presentation>>,
 }
 
 /// The column log of a text-log kind.
@@ -89,17 +91,34 @@ fn iis_line_anchor(n: &str) -> String {
     }
 }
 
+fn sorted(mut l: Vec<String>) -> Vec<String> {
+    l.sort();
+    l.dedup();
+    l
+}
+
 impl SigmaDetector {
     pub fn new(rules: SigmaRules) -> SigmaDetector {
         let mut kinds = Vec::new();
         let mut anchors = Vec::new();
-        let windows = rules.rules().iter().any(|r| {
+        let sees_events = |r: &&crate::rules::CompiledRule| {
             r.logsource.product.as_deref().is_none_or(|p| p == "windows")
                 && r.logsource.category.as_deref() != Some("webserver")
                 && r.logsource.service.as_deref() != Some("iis")
-        });
+        };
+        let windows = rules.rules().iter().any(|r| sees_events(&r));
         if windows {
             kinds.extend([ArtifactKind::Evtx, ArtifactKind::EventExport]);
+            // Chunks of binary EVTX are skipped when they hold none of these (every Windows rule
+            // has some); exports are read whole.
+            let mut lits: Option<Vec<String>> = Some(Vec::new());
+            for r in rules.rules().iter().filter(sees_events) {
+                match (&mut lits, &r.chunk_needles) {
+                    (Some(l), Some(n)) => l.extend(n.iter().cloned()),
+                    _ => lits = None,
+                }
+            }
+            anchors.push((ArtifactKind::Evtx, lits.map(sorted)));
         }
         for kind in [ArtifactKind::IisW3c, ArtifactKind::Httpproxy, ArtifactKind::EcpServer, ArtifactKind::OabGenerator]
         {
@@ -129,7 +148,8 @@ impl SigmaDetector {
             );
             anchors.push((kind, lits));
         }
-        SigmaDetector { rules, kinds, anchors, inputs: Mutex::new((Vec::new(), false)) }
+        let looks = rules.rules().iter().map(|r| Presentation::of(&r.info)).collect();
+        SigmaDetector { rules, kinds, anchors, inputs: Mutex::new((Vec::new(), false)), looks }
     }
 }
 
@@ -185,10 +205,86 @@ fn category_named(s: &str) -> Option<Category> {
     })
 }
 
-/// Sets what a finding takes from its rule: title, id, severity, tags, and the rule's author and
-/// file (DRL 1.1). An embedded rule's `exsweep:` block may set `category`, `actors` and
-/// `rule_source`.
-fn cite(mut f: Finding, info: &RuleInfo) -> Finding {
+/// How an embedded rule's findings look: its `exsweep:` block. Sigma says what matches; this
+/// says what exsweep's own rules report besides (the finding schema's `category` and `actors`,
+/// `rule_source: builtin`, a title naming the request, the evidence and `extra` fields the
+/// built-in checks always gave).
+#[derive(Clone, Debug, Default)]
+struct Presentation {
+    rule_source: Option<String>,
+    category: Option<Category>,
+    actors: Vec<String>,
+    /// With `{Field}` placeholders.
+    title: Option<String>,
+    evidence: EvidenceKind,
+    /// (extra key, field)
+    extra: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, Default)]
+enum EvidenceKind {
+    /// The fields the rule reads.
+    #[default]
+    Fields,
+    /// The whole line, or the event's excerpt.
+    Record,
+    /// These fields, `Name=value` separated by spaces.
+    List(Vec<String>),
+}
+
+impl Presentation {
+    fn of(info: &RuleInfo) -> Option<Presentation> {
+        let x = info.custom.get("exsweep")?.as_object()?;
+        let text = |k: &str| x.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let evidence = match x.get("evidence") {
+            Some(serde_json::Value::String(s)) if s == "record" => EvidenceKind::Record,
+            Some(serde_json::Value::Array(a)) => {
+                EvidenceKind::List(a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            }
+            _ => EvidenceKind::Fields,
+        };
+        let extra = x
+            .get("extra")
+            .and_then(|v| v.as_object())
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+            .unwrap_or_default();
+        Some(Presentation {
+            rule_source: text("rule_source"),
+            category: text("category").as_deref().and_then(category_named),
+            actors: x
+                .get("actors")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+            title: text("title"),
+            evidence,
+            extra,
+        })
+    }
+}
+
+/// The first present, non-empty value of a field (W3C `-` is absent).
+fn first_value<'e>(ev: &'e FlatEvent<'_>, name: &str) -> Option<&'e str> {
+    ev.find(name).into_iter().find_map(|i| ev.value(i)).filter(|v| !v.is_empty() && *v != "-")
+}
+
+/// `{Field}` in a title template, replaced by the record's value.
+fn fill(template: &str, ev: &FlatEvent<'_>) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        out.push_str(&rest[..open]);
+        out.push_str(first_value(ev, &rest[open + 1..open + close]).unwrap_or("-"));
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Sets what a finding takes from its rule: title, id, severity, ATT&CK and CVE tags, and for
+/// rules from files the rule's author and file (DRL 1.1: cite the author wherever a rule is cited).
+fn cite(mut f: Finding, info: &RuleInfo, look: Option<&Presentation>, ev: &FlatEvent<'_>) -> Finding {
     f.title = info.title.clone();
     f.rule_id = info.id.clone().unwrap_or_else(|| info.title.clone());
     f.rule_source = "sigma".into();
@@ -196,15 +292,21 @@ fn cite(mut f: Finding, info: &RuleInfo) -> Finding {
     f.attack = attack_ids(&info.tags);
     f.cves = cve_ids(&info.tags);
     f.category = category_of(&f.attack);
-    if let Some(x) = info.custom.get("exsweep").and_then(|v| v.as_object()) {
-        if let Some(c) = x.get("category").and_then(|v| v.as_str()).and_then(category_named) {
+    if let Some(p) = look {
+        if let Some(c) = p.category {
             f.category = c;
         }
-        if let Some(a) = x.get("actors").and_then(|v| v.as_array()) {
-            f.actors = a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+        f.actors = p.actors.clone();
+        if let Some(s) = &p.rule_source {
+            f.rule_source = s.clone();
         }
-        if let Some(s) = x.get("rule_source").and_then(|v| v.as_str()) {
-            f.rule_source = s.to_string();
+        if let Some(t) = &p.title {
+            f.title = fill(t, ev);
+        }
+        for (key, field) in &p.extra {
+            if let Some(v) = first_value(ev, field) {
+                f.extra.insert(key.clone(), v.into());
+            }
         }
     }
     if f.rule_source == "sigma" {
@@ -216,6 +318,14 @@ fn cite(mut f: Finding, info: &RuleInfo) -> Finding {
     f
 }
 
+/// A record as text, made only when a finding needs it: short (after the fields a rule read, for
+/// keyword rules) and whole (the line, or the event's full excerpt).
+#[derive(Clone, Copy)]
+struct RecordText<'a> {
+    short: &'a dyn Fn() -> String,
+    whole: &'a dyn Fn() -> String,
+}
+
 impl SigmaDetector {
     fn hits(
         &self,
@@ -223,7 +333,7 @@ impl SigmaDetector {
         rec: &Record<'_>,
         ev: &FlatEvent<'_>,
         route: &Route,
-        evidence: &dyn Fn() -> String,
+        text: RecordText<'_>,
         out: &mut Vec<Finding>,
     ) {
         let matched = self.rules.matching(ev, route);
@@ -252,8 +362,17 @@ impl SigmaDetector {
                 }
             }
             if rule.generates {
-                let e = evidence_of(&rule.fields, ev, evidence);
-                out.push(cite(ctx.finding(&SIGMA_META, rec), &rule.info).with_evidence(&e));
+                let look = self.looks.get(i).and_then(Option::as_ref);
+                let e = match look.map(|l| &l.evidence) {
+                    Some(EvidenceKind::Record) => (text.whole)(),
+                    Some(EvidenceKind::List(names)) => names
+                        .iter()
+                        .filter_map(|n| first_value(ev, n).map(|v| format!("{n}={v}")))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    _ => evidence_of(&rule.fields, ev, text.short),
+                };
+                out.push(cite(ctx.finding(&SIGMA_META, rec), &rule.info, look, ev).with_evidence(&e));
             }
         }
     }
@@ -266,7 +385,7 @@ impl SigmaDetector {
         f.line = last.line;
         f.record = last.record;
         f.time = Some(exsweep_core::time::Timestamp(h.last_ms));
-        let mut f = cite(f, &c.info);
+        let mut f = cite(f, &c.info, None, &FlatEvent::new(Vec::new(), &[]));
         let group: Vec<String> = h.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let span = |ms: i64| exsweep_core::time::Timestamp(ms).to_string();
         let evidence = format!(
@@ -319,7 +438,9 @@ impl Detector for SigmaDetector {
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
         if let Some(e) = rec.event() {
             let ev = FlatEvent::from_event(e);
-            self.hits(ctx, rec, &ev, &route_of(e), &|| e.excerpt(SIGMA_EVIDENCE), out);
+            let excerpt = |max| move || e.excerpt(max);
+            let text = RecordText { short: &excerpt(SIGMA_EVIDENCE), whole: &excerpt(MAX_EVIDENCE) };
+            self.hits(ctx, rec, &ev, &route_of(e), text, out);
             return;
         }
         let Some(log) = column_log(ctx.kind) else { return };
@@ -327,7 +448,8 @@ impl Detector for SigmaDetector {
             return;
         }
         let ev = flat_columns(rec, log);
-        self.hits(ctx, rec, &ev, &log.route(), &|| rec.raw.to_string(), out);
+        let line = || rec.raw.to_string();
+        self.hits(ctx, rec, &ev, &log.route(), RecordText { short: &line, whole: &line }, out);
     }
 
     fn finish(&self) -> Vec<Finding> {

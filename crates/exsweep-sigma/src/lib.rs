@@ -8,6 +8,7 @@
 //! selections and value tests, with [`needles`] for the prefilter) → [`rules::SigmaRules`]
 //! (buckets per route, evaluation) → [`detector::SigmaDetector`] (findings, [`correlation`]s).
 
+pub mod builtin;
 pub mod columns;
 pub mod condition;
 pub mod correlation;

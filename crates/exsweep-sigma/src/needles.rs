@@ -86,8 +86,28 @@ impl<'a> Seen<'a> {
     }
 }
 
-pub fn score(set: &[String]) -> (usize, std::cmp::Reverse<usize>) {
-    (set.iter().map(String::len).min().unwrap_or(0), std::cmp::Reverse(set.len()))
+/// Text of benign Windows events and web logs. A needle found in it is common: a set without
+/// common needles is preferred, whatever its needles' length.
+const BACKGROUND: &str = concat!(
+    "c:\\windows\\system32\\svchost.exe -k netsvcs c:\\windows\\syswow64\\ c:\\program files\\ ",
+    "c:\\program files (x86)\\ c:\\programdata\\ c:\\users\\administrator\\appdata\\local\\temp\\ ",
+    "\\windowspowershell\\v1.0\\powershell.exe cmd.exe /c conhost.exe 0xffffffff -forcev1 rundll32.exe ",
+    "nt authority\\system nt authority\\network service microsoft corporation microsoft windows ",
+    "hklm\\software\\microsoft\\windows\\currentversion\\run hklm\\system\\currentcontrolset\\services\\ ",
+    ".exe .dll .ps1 .bat .tmp .log .txt .xml .json ",
+    "get /owa/ post /owa/service.svc /ecp/ /ews/exchange.asmx /mapi/emsmdb/ /rpc/rpcproxy.dll ",
+    "/autodiscover/autodiscover.xml /microsoft-server-activesync/ /oab/ mozilla/5.0 (windows nt 10.0; win64; x64) ",
+    "applewebkit/537.36 (khtml, like gecko) chrome/88.0 safari/537.36 microsoft office/16.0 outlook ",
+);
+
+fn common(n: &str) -> bool {
+    n.is_ascii() && BACKGROUND.contains(&n.to_ascii_lowercase())
+}
+
+/// Higher is more selective: no common needles, then a longer shortest needle, then fewer.
+pub fn score(set: &[String]) -> (std::cmp::Reverse<usize>, usize, std::cmp::Reverse<usize>) {
+    let commons = set.iter().filter(|n| common(n)).count();
+    (std::cmp::Reverse(commons), set.iter().map(String::len).min().unwrap_or(0), std::cmp::Reverse(set.len()))
 }
 
 /// Any one of several required parts: the most selective of those that have needles.

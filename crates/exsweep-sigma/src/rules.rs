@@ -82,6 +82,9 @@ pub struct CompiledRule {
     clause_ids: Vec<Vec<u32>>,
     /// The most selective clause: one of these is in every matching record.
     pub needles: Needles,
+    /// Needles found in the raw bytes of any EVTX chunk holding a matching record: those of tests
+    /// on fields EVTX always stores as text (see [`CHUNK_TEXT_FIELDS`]). `None`: unknown.
+    pub chunk_needles: Needles,
     /// The fields the rule reads (for evidence), and whether it searches keywords.
     pub fields: (Vec<String>, bool),
     /// False for rules a correlation uses without `generate: true`: their hits feed the
@@ -219,17 +222,23 @@ impl SigmaRules {
     /// [`SigmaRules::load`] with values for `expand` placeholders.
     pub fn load_with(paths: &[PathBuf], placeholders: Placeholders) -> SigmaRules {
         let mut rules = SigmaRules::with_placeholders(placeholders);
-        for f in rules.rule_files(paths) {
-            match std::fs::read(&f) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => rules.add_yaml(&text, &f.display().to_string()),
-                    Err(_) => rules.problem(&f.display().to_string(), None, "not UTF-8 text".into()),
-                },
-                Err(e) => rules.problem(&f.display().to_string(), None, format!("not readable: {e}")),
-            }
-        }
+        rules.add_paths(paths);
         rules.finish();
         rules
+    }
+
+    /// Adds the rule files under these files and folders (see [`SigmaRules::load`]); call
+    /// [`SigmaRules::finish`] after the last addition.
+    pub fn add_paths(&mut self, paths: &[PathBuf]) {
+        for f in self.rule_files(paths) {
+            match std::fs::read(&f) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => self.add_yaml(&text, &f.display().to_string()),
+                    Err(_) => self.problem(&f.display().to_string(), None, "not UTF-8 text".into()),
+                },
+                Err(e) => self.problem(&f.display().to_string(), None, format!("not readable: {e}")),
+            }
+        }
     }
 
     fn rule_files(&mut self, paths: &[PathBuf]) -> Vec<PathBuf> {
@@ -296,7 +305,9 @@ impl SigmaRules {
                 let needles = clauses.first().cloned();
                 let clause_ids = self.clause_ids(&clauses);
                 let fields = detection.fields();
+                let chunk_needles = chunk_needles(&detection);
                 self.rules.push(CompiledRule {
+                    chunk_needles,
                     fields,
                     info: r.info,
                     logsource: r.logsource,
@@ -368,6 +379,7 @@ impl SigmaRules {
                     let rule = &mut self.rules[i];
                     rule.detection.and(d);
                     rule.fields = rule.detection.fields();
+                    rule.chunk_needles = chunk_needles(&rule.detection);
                     rule.detection.assign_needle_ids(&mut self.needles);
                     rule.clauses = rule.detection.clauses();
                     rule.needles = rule.clauses.first().cloned();
@@ -661,6 +673,18 @@ impl SigmaRules {
     pub fn correlate(&self, inputs: Vec<CorrelationInput>) -> Vec<CorrelationHit> {
         crate::correlation::run(&self.correlations, inputs)
     }
+}
+
+/// Fields that EVTX stores as UTF-16 text in every chunk that holds the record (template text or
+/// string substitutions), whatever the provider. Other EventData values may be binary (numbers,
+/// GUIDs, SIDs, times), so their needles are not in the chunk's bytes.
+pub const CHUNK_TEXT_FIELDS: &[&str] = &["Provider_Name", "Provider", "Channel", "Computer"];
+
+fn chunk_needles(d: &Detection) -> Needles {
+    let on_text = |it: &crate::value::Item| {
+        it.field.as_deref().is_some_and(|f| CHUNK_TEXT_FIELDS.iter().any(|t| t.eq_ignore_ascii_case(f)))
+    };
+    d.clauses_where(&on_text).into_iter().next().filter(|c| c.iter().all(|n| n.is_ascii() && !n.starts_with('\0')))
 }
 
 /// Whether a rule has this id or name (or, failing both, title): how filters and correlations

@@ -85,16 +85,14 @@ impl<T: Detector + ?Sized> Detector for std::sync::Arc<T> {
     }
 }
 
-/// Every built-in record detector.
+/// The built-in record detectors written in Rust (exsweep-sigma adds the Sigma ones).
 pub fn builtin() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(proxylogon::ServerInfo26855),
-        Box::new(proxylogon::BackEndCookie26855),
         Box::new(proxylogon::ResetVDir27065),
         Box::new(proxylogon::SetVDir27065::new()),
         Box::new(proxylogon::OabDownload26858::new()),
-        Box::new(proxylogon::UmInvalidCast26857),
-        Box::new(iis::IisHafnium::new()),
+        Box::new(iis::IisWebshell),
     ]
 }
 

@@ -1,6 +1,7 @@
-//! The four CVE checks of Test-ProxyLogon.ps1 (CSS-Exchange, `Security/src/Test-ProxyLogon.ps1`),
-//! with every pattern and exclusion the script has, plus the Microsoft blog's later
-//! `BackEndCookie` variant and exsweep's own parsed check of ECP `Set-*VirtualDirectory` URLs.
+//! The CVE checks of Test-ProxyLogon.ps1 (CSS-Exchange, `Security/src/Test-ProxyLogon.ps1`) that
+//! Sigma cannot say, with every pattern and exclusion the script has, and exsweep's own parsed
+//! check of ECP `Set-*VirtualDirectory` URLs. CVE-2021-26857 and the blog's `BackEndCookie`
+//! variant of CVE-2021-26855 are exsweep Sigma rules (`crates/exsweep-sigma/rules/`).
 
 use super::like::like;
 use super::{Detector, FileCtx, contains_ci};
@@ -11,15 +12,6 @@ use regex::Regex;
 pub const RULE_26855_SERVERINFO: RuleMeta = RuleMeta {
     id: "EXS-26855-SERVERINFO",
     title: "ProxyLogon SSRF (CVE-2021-26855): request proxied to an attacker-chosen back-end URL",
-    severity: Severity::High,
-    category: Category::Exploitation,
-    cves: &["CVE-2021-26855"],
-    actors: &[],
-    attack: &["T1190"],
-};
-pub const RULE_26855_BECOOKIE: RuleMeta = RuleMeta {
-    id: "EXS-26855-BECOOKIE",
-    title: "ProxyLogon SSRF (CVE-2021-26855): back-end cookie names an attacker-chosen URL",
     severity: Severity::High,
     category: Category::Exploitation,
     cves: &["CVE-2021-26855"],
@@ -62,16 +54,6 @@ pub const RULE_26858_OAB: RuleMeta = RuleMeta {
     actors: &[],
     attack: &["T1190", "T1505.003"],
 };
-pub const RULE_26857_UM: RuleMeta = RuleMeta {
-    id: "EXS-26857-UM-INVALIDCAST",
-    title: "CVE-2021-26857: Unified Messaging deserialization error (InvalidCastException)",
-    severity: Severity::High,
-    category: Category::Exploitation,
-    cves: &["CVE-2021-26857"],
-    actors: &[],
-    attack: &["T1190"],
-};
-
 /// A short `Name=value` evidence line from the columns that explain an HttpProxy hit.
 fn httpproxy_evidence(rec: &Record<'_>, lead: &str) -> String {
     let mut s = String::from(lead);
@@ -140,30 +122,6 @@ impl Detector for ServerInfo26855 {
         f.title = format!("ProxyLogon SSRF (CVE-2021-26855) to {target} (HTTP {status})");
         let f =
             f.with_evidence(&httpproxy_evidence(rec, &format!("AnchorMailbox={am}"))).with_extra("ssrf_target", target);
-        out.push(with_http_extra(f, rec));
-    }
-}
-
-/// Microsoft blog revision: `BackEndCookie -like 'Server~*/*~*'`.
-pub struct BackEndCookie26855;
-
-impl Detector for BackEndCookie26855 {
-    fn kinds(&self) -> &[ArtifactKind] {
-        &[ArtifactKind::Httpproxy]
-    }
-    fn anchors(&self) -> &[&'static str] {
-        &["Server~"]
-    }
-    fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
-        let Some(c) = rec.get("BackEndCookie") else {
-            return;
-        };
-        if !like(c, "Server~*/*~*") {
-            return;
-        }
-        let f = ctx
-            .finding(&RULE_26855_BECOOKIE, rec)
-            .with_evidence(&httpproxy_evidence(rec, &format!("BackEndCookie={c}")));
         out.push(with_http_extra(f, rec));
     }
 }
@@ -416,39 +374,6 @@ impl Detector for OabDownload26858 {
             .with_evidence(rec.raw)
             .with_extra("written_path", path.trim_matches('\''));
         out.push(f);
-    }
-}
-
-/// Test-ProxyLogon `Get-Cve26857`: Application log, provider `MSExchange Unified Messaging`,
-/// Level 2, message containing `System.InvalidCastException`.
-pub struct UmInvalidCast26857;
-
-impl Detector for UmInvalidCast26857 {
-    fn kinds(&self) -> &[ArtifactKind] {
-        &[ArtifactKind::Evtx, ArtifactKind::EventExport]
-    }
-    fn anchors(&self) -> &[&'static str] {
-        &["InvalidCastException"]
-    }
-    fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
-        let Some(ev) = rec.event() else { return };
-        if !ev.provider.eq_ignore_ascii_case("MSExchange Unified Messaging") || ev.level != Some(2) {
-            return;
-        }
-        if !(ev.channel.is_empty() || ev.channel.eq_ignore_ascii_case("Application")) {
-            return;
-        }
-        // `-like "*System.InvalidCastException*"` is case-insensitive.
-        let hit = ev.message.as_deref().is_some_and(|m| contains_ci(m, "System.InvalidCastException"))
-            || ev.data.iter().any(|(_, v)| contains_ci(v, "System.InvalidCastException"));
-        if !hit {
-            return;
-        }
-        let mut f = ctx.finding(&RULE_26857_UM, rec).with_evidence(&ev.excerpt(crate::model::MAX_EVIDENCE));
-        if let Some(id) = ev.event_id {
-            f = f.with_extra("event_id", id);
-        }
-        out.push(f.with_extra("computer", ev.computer.clone()));
     }
 }
 

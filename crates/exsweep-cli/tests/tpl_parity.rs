@@ -2,12 +2,20 @@
 //! shared inputs, including the real HelseCERT lines quoted in the knowledge file. The models use
 //! the script's own patterns verbatim (PowerShell `-like` as anchored case-insensitive regexes,
 //! the .NET regexes through fancy-regex, which has look-ahead) and the `csv` crate for Import-Csv,
-//! so they share no code with the detectors.
+//! so they share no code with the detectors. The scans run every built-in detector, Rust and
+//! Sigma, as `exsweep scan` does.
 
+#[path = "../../exsweep-core/tests/common/mod.rs"]
 mod common;
 
 use common::*;
 use std::collections::BTreeSet;
+
+/// Scans with the shipped detector set (the core helper's `scan` has the Rust checks only).
+fn scan(paths: &[&std::path::Path]) -> exsweep_core::ScanReport {
+    let paths: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
+    exsweep_sigma::builtin::engine().scan(&paths, &exsweep_core::ScanOptions::default()).expect("scan")
+}
 
 /// HelseCERT's Test-ProxyLogon export (real rows; `xxx` is their anonymisation).
 /// Columns: DateTime, RequestId, ClientIpAddress, UrlHost, UrlStem, RoutingHint, UserAgent, AnchorMailbox, HttpStatus.
