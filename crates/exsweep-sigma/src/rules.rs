@@ -653,6 +653,20 @@ impl SigmaRules {
         self.matching(&ev, &log.route()).into_iter().map(|i| SigmaMatch::of(&self.rules[i].info)).collect()
     }
 
+    /// The rules of logsource `spec` that fire on a line of plain text (a syslog line, say), which
+    /// has no fields: only keywords can match it. Rules match when every logsource field they
+    /// name is the one `spec` names.
+    pub fn evaluate_text(&self, line: &str, spec: &LogSourceSpec) -> Vec<SigmaMatch> {
+        let entry = crate::event::Entry { name: "", value: Some(std::borrow::Cow::Borrowed(line)), keyword: true };
+        let ev = FlatEvent::new(vec![entry], &[]);
+        self.rules
+            .iter()
+            .filter(|r| same_logsource(spec, &r.logsource))
+            .filter(|r| r.detection.is_match(&ev, Seen::everything()))
+            .map(|r| SigmaMatch::of(&r.info))
+            .collect()
+    }
+
     /// What the correlations need of a hit of rule `i` on `ev`.
     pub fn correlation_inputs(
         &self,
