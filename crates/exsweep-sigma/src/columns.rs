@@ -49,20 +49,20 @@ pub fn flat_columns<'a>(record: &Record<'a>, log: ColumnLog) -> FlatEvent<'a> {
         let value = if iis && v == "-" { None } else { Some(Cow::Borrowed(v)) };
         // The raw query is searched by keywords; rules reach it through the joined `cs-uri-query`.
         let name: &'a str = if iis && name.eq_ignore_ascii_case("cs-uri-query") { "" } else { name.as_str() };
-        entries.push(Entry { name, value, keyword: true });
+        entries.push(Entry::new(name, value, true));
     }
     if iis && let Some(stem) = record.get("cs-uri-stem") {
         let full = match record.get("cs-uri-query") {
             Some(q) if q != "-" && !q.is_empty() => Cow::Owned(format!("{stem}?{q}")),
             _ => Cow::Borrowed(stem),
         };
-        entries.push(Entry { name: "cs-uri-query", value: Some(full.clone()), keyword: false });
-        entries.push(Entry { name: "cs-uri", value: Some(full), keyword: false });
+        entries.push(Entry::new("cs-uri-query", Some(full.clone()), false));
+        entries.push(Entry::new("cs-uri", Some(full), false));
     }
     if iis && let Some(ua) = record.get("cs(User-Agent)").filter(|ua| *ua != "-") {
         // W3C writes spaces in the user agent as `+`; rules write them as spaces.
         let decoded = if ua.contains('+') { Cow::Owned(ua.replace('+', " ")) } else { Cow::Borrowed(ua) };
-        entries.push(Entry { name: "cs-user-agent", value: Some(decoded), keyword: false });
+        entries.push(Entry::new("cs-user-agent", Some(decoded), false));
     }
     FlatEvent::new(entries, if iis { IIS_ALIASES } else { &[] })
 }

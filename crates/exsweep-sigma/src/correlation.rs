@@ -115,7 +115,7 @@ impl Correlation {
             if *r != Ref::Rule(rule) {
                 continue;
             }
-            let first = |name: &str| ev.find(name).into_iter().find_map(|i| ev.value(i).map(str::to_string));
+            let first = |name: &str| ev.find(name).iter().find_map(|i| ev.value(i).map(str::to_string));
             let group = self.group_by.iter().map(|g| first(&self.field_for(g, slot)).unwrap_or_default()).collect();
             let value = self.field.as_ref().and_then(|f| first(&self.field_for(f, slot)));
             out.push(CorrelationInput { correlation: index, slot, time_ms, group, value, location: loc.clone() });

@@ -320,7 +320,7 @@ fn item(it: &Item, ev: &FlatEvent<'_>, seen: Seen<'_>) -> bool {
             let holds = |other: &String| {
                 let oidx = ev.find(other);
                 idx.iter().filter_map(|&i| text(i)).any(|a| {
-                    oidx.iter().filter_map(|&j| text(j)).any(|b| match mode {
+                    oidx.iter().filter_map(text).any(|b| match mode {
                         RefMode::Equal => a == b,
                         RefMode::Contains => a.contains(b),
                         RefMode::Prefix => a.starts_with(b),

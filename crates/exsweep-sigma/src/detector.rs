@@ -34,7 +34,7 @@ const SIGMA_EVIDENCE: usize = 1024;
 fn evidence_of(fields: &(Vec<String>, bool), ev: &FlatEvent<'_>, record_text: &dyn Fn() -> String) -> String {
     let mut parts: Vec<String> = Vec::new();
     let named = |name: &str, parts: &mut Vec<String>| {
-        for i in ev.find(name) {
+        for i in ev.find(name).iter() {
             if let Some(v) = ev.value(i) {
                 parts.push(format!("{name}={}", v.replace(['\r', '\n'], " ")));
             }
@@ -265,7 +265,7 @@ impl Presentation {
 
 /// The first present, non-empty value of a field (W3C `-` is absent).
 fn first_value<'e>(ev: &'e FlatEvent<'_>, name: &str) -> Option<&'e str> {
-    ev.find(name).into_iter().find_map(|i| ev.value(i)).filter(|v| !v.is_empty() && *v != "-")
+    ev.find(name).iter().find_map(|i| ev.value(i)).filter(|v| !v.is_empty() && *v != "-")
 }
 
 /// `{Field}` in a title template, replaced by the record's value.

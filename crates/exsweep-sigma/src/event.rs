@@ -37,6 +37,33 @@ pub struct Entry<'a> {
     pub value: Option<Cow<'a, str>>,
     /// Searched by keyword rules.
     pub keyword: bool,
+    /// The lowercase of the value, made on first use; `None` inside: the value is its own.
+    lowered: OnceCell<Option<Box<str>>>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn new(name: &'a str, value: Option<Cow<'a, str>>, keyword: bool) -> Entry<'a> {
+        Entry { name, value, keyword, lowered: OnceCell::new() }
+    }
+}
+
+/// Decimal text of small numbers (event ids, levels), made once: records then name them without
+/// allocating.
+fn small_number(n: u64) -> Option<&'static str> {
+    const N: usize = 10_000;
+    static TABLE: std::sync::OnceLock<(String, Vec<u32>)> = std::sync::OnceLock::new();
+    let (text, ends) = TABLE.get_or_init(|| {
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(N);
+        for i in 0..N {
+            text.push_str(&i.to_string());
+            ends.push(text.len() as u32);
+        }
+        (text, ends)
+    });
+    let i = usize::try_from(n).ok().filter(|&i| i < N)?;
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    text.get(start..ends[i] as usize)
 }
 
 /// A record's values, with one lowercase copy of each made on demand for case-insensitive tests.
@@ -45,8 +72,6 @@ pub struct FlatEvent<'a> {
     /// (name a rule uses, name in this event), tried before the event's own names.
     aliases: &'static [(&'static str, &'static str)],
     extra_aliases: &'static [(&'static str, &'static str)],
-    /// `None` inside: the value is its own lowercase.
-    lowered: Vec<OnceCell<Option<Box<str>>>>,
 }
 
 /// `k` equals `name` once the spaces of `k` are dropped, ASCII case-insensitively.
@@ -67,25 +92,24 @@ pub fn same_name(k: &str, name: &str) -> bool {
 
 impl<'a> FlatEvent<'a> {
     pub fn new(entries: Vec<Entry<'a>>, aliases: &'static [(&'static str, &'static str)]) -> FlatEvent<'a> {
-        let lowered = (0..entries.len()).map(|_| OnceCell::new()).collect();
-        FlatEvent { entries, aliases, extra_aliases: &[], lowered }
+        FlatEvent { entries, aliases, extra_aliases: &[] }
     }
 
     /// A Windows event.
     pub fn from_event(r: &'a EventRecord) -> FlatEvent<'a> {
-        let num = |v: Option<u64>| v.map(|v| Cow::Owned(v.to_string()));
+        let num = |v: Option<u64>| v.map(|v| small_number(v).map_or_else(|| Cow::Owned(v.to_string()), Cow::Borrowed));
         let mut e = Vec::with_capacity(r.data.len() + 7);
-        e.push(Entry { name: "EventID", value: num(r.event_id.map(u64::from)), keyword: false });
-        e.push(Entry { name: "Channel", value: Some(Cow::Borrowed(&r.channel)), keyword: true });
-        e.push(Entry { name: "Provider_Name", value: Some(Cow::Borrowed(&r.provider)), keyword: true });
-        e.push(Entry { name: "Computer", value: Some(Cow::Borrowed(&r.computer)), keyword: true });
-        e.push(Entry { name: "Level", value: num(r.level.map(u64::from)), keyword: false });
-        e.push(Entry { name: "EventRecordID", value: num(r.record_id), keyword: false });
+        e.push(Entry::new("EventID", num(r.event_id.map(u64::from)), false));
+        e.push(Entry::new("Channel", Some(Cow::Borrowed(&r.channel)), true));
+        e.push(Entry::new("Provider_Name", Some(Cow::Borrowed(&r.provider)), true));
+        e.push(Entry::new("Computer", Some(Cow::Borrowed(&r.computer)), true));
+        e.push(Entry::new("Level", num(r.level.map(u64::from)), false));
+        e.push(Entry::new("EventRecordID", num(r.record_id), false));
         for (k, v) in &r.data {
-            e.push(Entry { name: k.as_deref().unwrap_or("Data"), value: Some(Cow::Borrowed(v)), keyword: true });
+            e.push(Entry::new(k.as_deref().unwrap_or("Data"), Some(Cow::Borrowed(v)), true));
         }
         if let Some(m) = &r.message {
-            e.push(Entry { name: "", value: Some(Cow::Borrowed(m)), keyword: true });
+            e.push(Entry::new("", Some(Cow::Borrowed(m)), true));
         }
         e.retain(|x| x.value.is_some());
         let is_4688 = r.event_id == Some(4688) && r.channel.eq_ignore_ascii_case("Security");
@@ -112,7 +136,7 @@ impl<'a> FlatEvent<'a> {
     /// The lowercase of the value at `i` (empty for null).
     pub fn lower(&self, i: usize) -> &str {
         let Some(v) = self.value(i) else { return "" };
-        let cell = &self.lowered[i];
+        let cell = &self.entries[i].lowered;
         let l = cell.get_or_init(|| {
             let needs = !v.is_ascii() || v.bytes().any(|b| b.is_ascii_uppercase());
             needs.then(|| lower(v).into_boxed_str())
@@ -121,21 +145,62 @@ impl<'a> FlatEvent<'a> {
     }
 
     /// Indices of the values a rule's field name refers to.
-    pub fn find(&self, name: &str) -> Vec<usize> {
+    pub fn find(&self, name: &str) -> Indices {
         let alias = self.extra_aliases.iter().chain(self.aliases).find(|(a, _)| a.eq_ignore_ascii_case(name));
         let target = alias.map_or(name, |(_, real)| *real);
-        let hits: Vec<usize> = (0..self.entries.len()).filter(|&i| self.entries[i].name == target).collect();
+        let mut hits = Indices::default();
+        (0..self.entries.len()).filter(|&i| self.entries[i].name == target).for_each(|i| hits.push(i));
         if !hits.is_empty() || target.is_empty() {
             return hits;
         }
         (0..self.entries.len())
             .filter(|&i| !self.entries[i].name.is_empty() && same_name(self.entries[i].name, target))
-            .collect()
+            .for_each(|i| hits.push(i));
+        hits
     }
 
     /// Indices of the values keywords search.
-    pub fn keyword_indices(&self) -> Vec<usize> {
-        (0..self.entries.len()).filter(|&i| self.entries[i].keyword && self.entries[i].value.is_some()).collect()
+    pub fn keyword_indices(&self) -> Indices {
+        let mut hits = Indices::default();
+        (0..self.entries.len())
+            .filter(|&i| self.entries[i].keyword && self.entries[i].value.is_some())
+            .for_each(|i| hits.push(i));
+        hits
+    }
+}
+
+/// Indices of values, inline for the usual few (a lookup on every rule evaluation should not
+/// allocate).
+#[derive(Clone, Debug, Default)]
+pub struct Indices {
+    len: usize,
+    inline: [usize; 6],
+    spill: Vec<usize>,
+}
+
+impl Indices {
+    fn push(&mut self, i: usize) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = i;
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.inline);
+            }
+            self.spill.push(i);
+        }
+        self.len += 1;
+    }
+
+    pub fn as_slice(&self) -> &[usize] {
+        if self.len <= self.inline.len() { &self.inline[..self.len] } else { &self.spill }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.as_slice().iter().copied()
     }
 }
 
@@ -164,10 +229,10 @@ mod tests {
             ..EventRecord::default()
         };
         let ev = FlatEvent::from_event(&r);
-        assert_eq!(ev.find("Image").iter().map(|&i| ev.value(i)).collect::<Vec<_>>(), vec![Some("C:\\x.exe")]);
-        assert_eq!(ev.find("ParentProcessId").iter().map(|&i| ev.value(i)).collect::<Vec<_>>(), vec![Some("0x10")]);
-        assert_eq!(ev.find("ProcessId").iter().map(|&i| ev.value(i)).collect::<Vec<_>>(), vec![Some("0x20")]);
-        assert_eq!(ev.find("EventID").iter().map(|&i| ev.value(i)).collect::<Vec<_>>(), vec![Some("4688")]);
-        assert_eq!(ev.lower(ev.find("Image")[0]), "c:\\x.exe");
+        assert_eq!(ev.find("Image").iter().map(|i| ev.value(i)).collect::<Vec<_>>(), vec![Some("C:\\x.exe")]);
+        assert_eq!(ev.find("ParentProcessId").iter().map(|i| ev.value(i)).collect::<Vec<_>>(), vec![Some("0x10")]);
+        assert_eq!(ev.find("ProcessId").iter().map(|i| ev.value(i)).collect::<Vec<_>>(), vec![Some("0x20")]);
+        assert_eq!(ev.find("EventID").iter().map(|i| ev.value(i)).collect::<Vec<_>>(), vec![Some("4688")]);
+        assert_eq!(ev.lower(ev.find("Image").as_slice()[0]), "c:\\x.exe");
     }
 }

@@ -584,7 +584,7 @@ impl SigmaRules {
                 }
             }
             if !bucket.event_id_slots.is_empty() {
-                for i in ev.find("EventID") {
+                for i in ev.find("EventID").iter() {
                     if let Some(slot) = ev
                         .value(i)
                         .and_then(|v| v.trim().parse::<u32>().ok())
@@ -657,7 +657,7 @@ impl SigmaRules {
     /// has no fields: only keywords can match it. Rules match when every logsource field they
     /// name is the one `spec` names.
     pub fn evaluate_text(&self, line: &str, spec: &LogSourceSpec) -> Vec<SigmaMatch> {
-        let entry = crate::event::Entry { name: "", value: Some(std::borrow::Cow::Borrowed(line)), keyword: true };
+        let entry = crate::event::Entry::new("", Some(std::borrow::Cow::Borrowed(line)), true);
         let ev = FlatEvent::new(vec![entry], &[]);
         self.rules
             .iter()
