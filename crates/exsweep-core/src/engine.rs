@@ -254,13 +254,20 @@ impl Engine {
             })
             .collect();
         done.sort_unstable_by_key(|(i, _)| *i);
-        let results = done.into_iter().map(|(_, r)| r);
         let mut per_source: Vec<correlate::SourceResult> = sources
             .iter()
             .zip(&layouts)
             .zip(listing_findings)
             .map(|((s, l), lf)| correlate::SourceResult::new(s, l, lf))
             .collect();
+        let mut per_source_count = vec![0usize; per_source.len()];
+        for (a, (_, r)) in artifacts.iter().zip(&done) {
+            per_source_count[a.source] += r.findings.len();
+        }
+        for (s, n) in per_source.iter_mut().zip(per_source_count) {
+            s.reserve(n);
+        }
+        let results = done.into_iter().map(|(_, r)| r);
         for (a, r) in artifacts.iter().zip(results) {
             if r.read {
                 stats.files_read += 1;
