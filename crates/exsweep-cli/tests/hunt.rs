@@ -219,3 +219,56 @@ fn hunt_runs_correlation_rules_across_events() {
     assert_eq!(f["extra"]["events"].as_array().unwrap().len(), 10);
     assert_eq!(f["time"], "2021-03-03T07:08:15Z");
 }
+
+/// A corrupt chunk in the middle of an EVTX file: `hunt` reports it as a file problem, and the
+/// hits in the chunks before and after it are still found.
+#[test]
+fn hunt_skips_a_corrupt_chunk_and_evaluates_the_rest() {
+    use exsweep_fixtures::evtx::EvtxWriter;
+    let mut w = EvtxWriter::new(std::io::Cursor::new(Vec::new())).unwrap();
+    let mut planted = Vec::new();
+    let mut chunk_of = Vec::new();
+    for i in 0..2000 {
+        let ev = if i % 400 == 7 {
+            sysmon1(i, r"C:\Windows\System32\cmd.exe", "cmd /c whoami")
+        } else {
+            sysmon1(i, r"C:\Windows\System32\svchost.exe", &format!("svchost -k netsvcs {}", "x".repeat(300)))
+        };
+        let id = w.write(&ev).unwrap();
+        if i % 400 == 7 {
+            planted.push(id);
+            chunk_of.push(w.chunk_count());
+        }
+    }
+    let chunks = w.chunk_count();
+    let mut bytes = w.finish().unwrap().into_inner();
+    assert!(chunks >= 5, "{chunks} chunks");
+    // Garbage over the records of the chunk holding the second planted event (`chunk_count` is
+    // 1-based): its checksums no longer hold.
+    let bad = chunk_of[1];
+    let start = 4096 + 65536 * (bad - 1);
+    for b in &mut bytes[start + 1024..start + 9000] {
+        *b = 0xA5;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Sysmon.evtx"), &bytes).unwrap();
+    let rules = dir.path().join("shell.yml");
+    std::fs::write(&rules, RULE).unwrap();
+    let out = exsweep(&[
+        "hunt",
+        "--sigma",
+        rules.to_str().unwrap(),
+        dir.path().join("Sysmon.evtx").to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let hits: Vec<u64> =
+        lines.iter().filter(|f| f["rule_source"] == "sigma").filter_map(|f| f["record"].as_u64()).collect();
+    let expected: Vec<u64> = planted.iter().zip(&chunk_of).filter(|(_, c)| **c != bad).map(|(id, _)| *id).collect();
+    assert!(expected.len() >= 3 && expected.len() < planted.len(), "{planted:?} in chunks {chunk_of:?}");
+    assert_eq!(hits, expected, "every hit outside the corrupt chunk");
+    let problem = lines.iter().find(|f| f["rule_id"] == "EXS-COV-FILE").expect("the corrupt chunk is reported");
+    assert!(problem["evidence"].as_str().unwrap().contains("corrupt EVTX chunk"), "{problem}");
+}
