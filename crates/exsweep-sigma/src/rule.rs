@@ -2,7 +2,7 @@
 //! (Sigma v2), and the v1 multi-document collections (`action: global`, `reset`, `repeat`).
 //! Every problem is an error string naming what is wrong; the caller ties it to the file.
 
-use crate::value::CmpOp;
+use crate::value::{CmpOp, scalar_text as text};
 use std::collections::BTreeMap;
 use yaml_rust2::Yaml;
 use yaml_rust2::yaml::Hash;
@@ -119,15 +119,6 @@ fn key(s: &str) -> Yaml {
 
 fn get<'a>(h: &'a Hash, k: &str) -> Option<&'a Yaml> {
     h.get(&key(k))
-}
-
-fn text(y: &Yaml) -> Option<String> {
-    match y {
-        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
-        Yaml::Integer(i) => Some(i.to_string()),
-        Yaml::Boolean(b) => Some(b.to_string()),
-        _ => None,
-    }
 }
 
 fn get_text(h: &Hash, k: &str) -> Option<String> {

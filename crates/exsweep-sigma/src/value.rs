@@ -479,7 +479,8 @@ fn expand(s: &SigmaString, placeholders: &Placeholders) -> Result<Vec<SigmaStrin
     Ok(outs.into_iter().map(|pieces| SigmaString { pieces }.map_literals(|l| l.to_string())).collect())
 }
 
-fn scalar_text(y: &Yaml) -> Option<String> {
+/// A YAML scalar as the text a rule means by it.
+pub fn scalar_text(y: &Yaml) -> Option<String> {
     match y {
         Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
         Yaml::Integer(i) => Some(i.to_string()),
