@@ -1,6 +1,8 @@
 //! Larger suites over `../shared/data` (real EVTX samples). They run from `.ci/run` when the folder
 //! exists (`cargo test -- --ignored`), and read the data in place: nothing is copied into the repository.
 
+mod reference_reader;
+
 use exsweep_core::{Engine, ScanOptions};
 use std::path::PathBuf;
 
@@ -39,4 +41,31 @@ fn real_evtx_samples_are_read_in_full() {
     assert_ne!(report.hosts[0].host, "evtx-to-mitre-attack");
     // MSExchange Management samples become events with their cmdlet text.
     assert!(report.hosts.iter().any(|h| h.inventory.iter().any(|(l, _)| l.contains("MSExchange Management"))));
+}
+
+/// Every real EVTX sample reads exactly as with the reader it replaced (`reference_reader`): the
+/// same events with the same fields, the same counts, times and notes.
+#[test]
+#[ignore = "needs ../shared/data; run by .ci/run"]
+fn real_evtx_samples_read_as_before() {
+    let Some(shared) = shared() else { panic!("../shared/data not found (set EXSWEEP_SHARED)") };
+    let mut files = 0u64;
+    let mut events = 0usize;
+    for e in walkdir::WalkDir::new(shared.join("data/evtx")).into_iter().filter_map(|e| e.ok()) {
+        if !e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("evtx")) {
+            continue;
+        }
+        let bytes = std::fs::read(e.path()).unwrap();
+        let what = e.path().display().to_string();
+        for anchors in [None, Some(&["powershell", "cmd.exe"][..])] {
+            let current = reference_reader::current_evtx(&bytes, anchors);
+            reference_reader::assert_same(&what, &current, &reference_reader::reference_evtx(&bytes, anchors));
+            if anchors.is_none() {
+                events += current.0.len();
+            }
+        }
+        files += 1;
+    }
+    eprintln!("{files} EVTX files, {events} events read as before");
+    assert!(files > 250, "found {files} EVTX files");
 }

@@ -8,6 +8,7 @@ use super::{FileObs, ReadOptions};
 use crate::record::{EventRecord, Fields, Record};
 use crate::time::Timestamp;
 use quick_xml::events::{BytesStart, Event};
+use std::borrow::Cow;
 use std::io::{self, Read, Seek};
 
 /// A seekable reader (EVTX needs random access to chunks).
@@ -19,7 +20,13 @@ fn emit(ev: &EventRecord, obs: &mut FileObs, on_record: &mut dyn FnMut(&Record<'
         obs.time.observe(t);
     }
     if !ev.channel.is_empty() {
-        *obs.channels.entry(ev.channel.clone()).or_insert(0) += 1;
+        // Looked up before inserting: a file holds one channel, so its name is copied once.
+        match obs.channels.get_mut(&ev.channel) {
+            Some(n) => *n += 1,
+            None => {
+                obs.channels.insert(ev.channel.clone(), 1);
+            }
+        }
     }
     if !ev.computer.is_empty() {
         obs.hint_host(&ev.computer);
@@ -134,18 +141,16 @@ pub fn read_evtx(
             match item.and_then(|r| r.into_xml()) {
                 Ok(rec) => {
                     rendered_any = true;
-                    let mut reader = quick_xml::Reader::from_str(&rec.data);
-                    let mut got = Vec::new();
-                    if let Err(e) = xml.feed_str(&mut reader, &mut got) {
-                        errors += 1;
-                        first_error.get_or_insert_with(|| format!("record {}: {e}", rec.event_record_id));
-                    }
-                    for mut ev in got {
+                    let result = xml.feed_str(&rec.data, &mut |ev| {
                         ev.record_id = ev.record_id.or(Some(rec.event_record_id));
                         if file_channel.is_none() && !ev.channel.is_empty() {
                             file_channel = Some(ev.channel.clone());
                         }
-                        emit(&ev, obs, on_record);
+                        emit(ev, obs, on_record);
+                    });
+                    if let Err(e) = result {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| format!("record {}: {e}", rec.event_record_id));
                     }
                 }
                 Err(e) => {
@@ -200,13 +205,16 @@ pub fn read_event_xml(
     let mut reader = quick_xml::Reader::from_reader(buffered);
     let mut xml = XmlEventParser::default();
     let mut buf = Vec::new();
-    let mut got = Vec::new();
     loop {
         buf.clear();
         let res = reader.read_event_into(&mut buf);
         match res {
             Ok(Event::Eof) => break,
-            Ok(event) => xml.handle(event, &mut got),
+            Ok(event) => {
+                if xml.handle(event) {
+                    emit(&xml.cur, obs, on_record);
+                }
+            }
             Err(e) => {
                 obs.note(format!(
                     "malformed XML at offset {}: {e}; the rest of the file was not read",
@@ -214,9 +222,6 @@ pub fn read_event_xml(
                 ));
                 break;
             }
-        }
-        for ev in got.drain(..) {
-            emit(&ev, obs, on_record);
         }
     }
     if xml.in_event {
@@ -239,16 +244,77 @@ impl Read for CountingReader<'_> {
     }
 }
 
-/// Streaming XML → [`EventRecord`] builder, shared by EVTX and wevtutil exports.
+/// The elements an [`EventRecord`] is built from, by local name; every other element is `Other`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Elem {
+    Event,
+    System,
+    Provider,
+    EventId,
+    Level,
+    TimeCreated,
+    EventRecordId,
+    Channel,
+    Computer,
+    EventData,
+    Data,
+    UserData,
+    RenderingInfo,
+    Message,
+    Other,
+}
+
+impl Elem {
+    fn of(local_name: &str) -> Elem {
+        match local_name {
+            "Event" => Elem::Event,
+            "System" => Elem::System,
+            "Provider" => Elem::Provider,
+            "EventID" => Elem::EventId,
+            "Level" => Elem::Level,
+            "TimeCreated" => Elem::TimeCreated,
+            "EventRecordID" => Elem::EventRecordId,
+            "Channel" => Elem::Channel,
+            "Computer" => Elem::Computer,
+            "EventData" => Elem::EventData,
+            "Data" => Elem::Data,
+            "UserData" => Elem::UserData,
+            "RenderingInfo" => Elem::RenderingInfo,
+            "Message" => Elem::Message,
+            _ => Elem::Other,
+        }
+    }
+}
+
+/// An open element.
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    elem: Elem,
+    /// Whether it has child elements (UserData leaves are the childless ones).
+    had_child: bool,
+}
+
+/// Strings kept from earlier records for later ones, so a record's values need no allocation.
+const SPARE_STRINGS: usize = 1024;
+
+/// Streaming XML → [`EventRecord`] builder, shared by EVTX and wevtutil exports. It builds one
+/// record at a time in place (`cur`, handed out when its `</Event>` is seen) and reuses the
+/// record's strings for the next, as allocation was most of the time spent reading EVTX.
 #[derive(Default)]
 struct XmlEventParser {
-    path: Vec<String>,
+    /// Open elements, innermost last. Kept from one EVTX record to the next, as the record's
+    /// reader stops at the first error with elements still open.
+    open: Vec<Open>,
+    /// How many of `open` are `UserData`.
+    user_data_open: usize,
     cur: EventRecord,
+    /// Text since the last start or end tag.
     text: String,
-    data_name: Option<String>,
+    /// `Name` of the last `<Data>` element, while `has_data_name`.
+    data_name: String,
+    has_data_name: bool,
     in_event: bool,
-    /// Per open element: whether it had child elements (UserData leaves are the childless ones).
-    had_child: Vec<bool>,
+    spare: Vec<String>,
 }
 
 fn local(name: &str) -> &str {
@@ -258,109 +324,198 @@ fn local(name: &str) -> &str {
     }
 }
 
-fn attr(e: &BytesStart<'_>, key: &str) -> Option<String> {
+fn attr<'a>(e: &'a BytesStart<'_>, key: &str) -> Option<Cow<'a, str>> {
     e.attributes()
         .flatten()
         .find(|a| local(a.key.as_ref()) == key)
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.into_owned()))
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok())
 }
 
 impl XmlEventParser {
-    fn feed_str(&mut self, reader: &mut quick_xml::Reader<&[u8]>, out: &mut Vec<EventRecord>) -> quick_xml::Result<()> {
+    /// Parses one XML document, calling `on_event` with each event closed in it. Stops at the
+    /// first malformed markup, leaving what it has read in place.
+    fn feed_str(&mut self, xml: &str, on_event: &mut dyn FnMut(&mut EventRecord)) -> quick_xml::Result<()> {
+        let mut reader = quick_xml::Reader::from_str(xml);
         loop {
             match reader.read_event()? {
                 Event::Eof => return Ok(()),
-                ev => self.handle(ev, out),
-            }
-        }
-    }
-
-    fn parent(&self) -> &str {
-        let n = self.path.len();
-        if n >= 2 { &self.path[n - 2] } else { "" }
-    }
-
-    fn start(&mut self, e: &BytesStart<'_>) {
-        let name = local(e.name().as_ref()).to_string();
-        if let Some(h) = self.had_child.last_mut() {
-            *h = true;
-        }
-        if name == "Event" {
-            self.cur = EventRecord::default();
-            self.in_event = true;
-        }
-        match name.as_str() {
-            "Provider" if self.in_event => {
-                if let Some(n) = attr(e, "Name").or_else(|| attr(e, "EventSourceName")) {
-                    self.cur.provider = n;
-                }
-            }
-            "TimeCreated" => {
-                if let Some(t) = attr(e, "SystemTime") {
-                    self.cur.time = Timestamp::parse(&t);
-                }
-            }
-            "Data" => self.data_name = attr(e, "Name"),
-            _ => {}
-        }
-        self.path.push(name);
-        self.had_child.push(false);
-        self.text.clear();
-    }
-
-    fn end(&mut self, out: &mut Vec<EventRecord>) {
-        let Some(name) = self.path.last().cloned() else {
-            return;
-        };
-        let had_child = self.had_child.last().copied().unwrap_or(false);
-        let parent = self.parent().to_string();
-        let text = std::mem::take(&mut self.text);
-        if self.in_event {
-            match (parent.as_str(), name.as_str()) {
-                ("System", "EventID") => self.cur.event_id = text.trim().parse().ok(),
-                ("System", "Level") => self.cur.level = text.trim().parse().ok(),
-                ("System", "EventRecordID") => self.cur.record_id = text.trim().parse().ok(),
-                ("System", "Channel") => self.cur.channel = text,
-                ("System", "Computer") => self.cur.computer = text,
-                ("EventData", "Data") => self.cur.data.push((self.data_name.take(), text)),
-                ("RenderingInfo", "Message") => self.cur.message = Some(text),
-                (_, "Event") => {
-                    out.push(std::mem::take(&mut self.cur));
-                    self.in_event = false;
-                }
-                _ => {
-                    if !had_child && self.path.iter().any(|p| p == "UserData") && name != "UserData" {
-                        self.cur.data.push((Some(name.clone()), text));
+                ev => {
+                    if self.handle(ev) {
+                        on_event(&mut self.cur);
                     }
                 }
             }
         }
-        self.path.pop();
-        self.had_child.pop();
     }
 
-    fn handle(&mut self, event: Event<'_>, out: &mut Vec<EventRecord>) {
+    fn spare_string(&mut self) -> String {
+        let mut s = self.spare.pop().unwrap_or_default();
+        s.clear();
+        s
+    }
+
+    fn recycle(&mut self, s: String) {
+        if self.spare.len() < SPARE_STRINGS {
+            self.spare.push(s);
+        }
+    }
+
+    /// The text so far, leaving `text` empty.
+    fn take_text(&mut self) -> String {
+        let mut s = self.spare_string();
+        std::mem::swap(&mut s, &mut self.text);
+        s
+    }
+
+    /// Empties `cur` for the next event, keeping its strings for reuse.
+    fn reset_record(&mut self) {
+        let mut data = std::mem::take(&mut self.cur.data);
+        for (name, value) in data.drain(..) {
+            if let Some(n) = name {
+                self.recycle(n);
+            }
+            self.recycle(value);
+        }
+        if let Some(m) = self.cur.message.take() {
+            self.recycle(m);
+        }
+        let ev = &mut self.cur;
+        ev.data = data;
+        ev.record_id = None;
+        ev.time = None;
+        ev.channel.clear();
+        ev.provider.clear();
+        ev.event_id = None;
+        ev.level = None;
+        ev.computer.clear();
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>) {
+        let elem = Elem::of(local(e.name().as_ref()));
+        if let Some(parent) = self.open.last_mut() {
+            parent.had_child = true;
+        }
+        match elem {
+            Elem::Event => {
+                self.reset_record();
+                self.in_event = true;
+            }
+            Elem::Provider if self.in_event => {
+                if let Some(n) = attr(e, "Name").or_else(|| attr(e, "EventSourceName")) {
+                    self.cur.provider.clear();
+                    self.cur.provider.push_str(&n);
+                }
+            }
+            Elem::TimeCreated => {
+                if let Some(t) = attr(e, "SystemTime") {
+                    self.cur.time = Timestamp::parse(&t);
+                }
+            }
+            Elem::Data => {
+                self.has_data_name = false;
+                if let Some(n) = attr(e, "Name") {
+                    self.data_name.clear();
+                    self.data_name.push_str(&n);
+                    self.has_data_name = true;
+                }
+            }
+            Elem::UserData => self.user_data_open += 1,
+            _ => {}
+        }
+        self.open.push(Open { elem, had_child: false });
+        self.text.clear();
+    }
+
+    /// Closes the innermost element, named `name`. True when it closed an event, now in `cur`.
+    fn end(&mut self, name: &str) -> bool {
+        let n = self.open.len();
+        let Some(&Open { elem, had_child }) = self.open.last() else {
+            return false;
+        };
+        let parent = if n >= 2 { self.open[n - 2].elem } else { Elem::Other };
+        let mut closed_event = false;
+        if self.in_event {
+            match (parent, elem) {
+                (Elem::System, Elem::EventId) => self.cur.event_id = self.text.trim().parse().ok(),
+                (Elem::System, Elem::Level) => self.cur.level = self.text.trim().parse().ok(),
+                (Elem::System, Elem::EventRecordId) => self.cur.record_id = self.text.trim().parse().ok(),
+                (Elem::System, Elem::Channel) => std::mem::swap(&mut self.cur.channel, &mut self.text),
+                (Elem::System, Elem::Computer) => std::mem::swap(&mut self.cur.computer, &mut self.text),
+                (Elem::EventData, Elem::Data) => {
+                    let data_name = if self.has_data_name {
+                        let mut s = self.spare_string();
+                        std::mem::swap(&mut s, &mut self.data_name);
+                        Some(s)
+                    } else {
+                        None
+                    };
+                    self.has_data_name = false;
+                    let value = self.take_text();
+                    self.cur.data.push((data_name, value));
+                }
+                (Elem::RenderingInfo, Elem::Message) => {
+                    let message = self.take_text();
+                    if let Some(old) = self.cur.message.replace(message) {
+                        self.recycle(old);
+                    }
+                }
+                (_, Elem::Event) => {
+                    closed_event = true;
+                    self.in_event = false;
+                }
+                _ => {
+                    if !had_child && self.user_data_open > 0 && elem != Elem::UserData {
+                        let mut key = self.spare_string();
+                        key.push_str(local(name));
+                        let value = self.take_text();
+                        self.cur.data.push((Some(key), value));
+                    }
+                }
+            }
+        }
+        self.text.clear();
+        self.open.pop();
+        if elem == Elem::UserData {
+            self.user_data_open -= 1;
+        }
+        closed_event
+    }
+
+    /// Takes one reader event. True when it closed an event, now in `cur`.
+    fn handle(&mut self, event: Event<'_>) -> bool {
         match event {
-            Event::Start(e) => self.start(&e),
+            Event::Start(e) => {
+                self.start(&e);
+                false
+            }
             Event::Empty(e) => {
                 self.start(&e);
-                self.end(out);
+                self.end(e.name().as_ref())
             }
-            Event::End(_) => self.end(out),
-            Event::Text(t) => self.text.push_str(&t.xml10_content()),
-            Event::CData(t) => self.text.push_str(&t),
-            Event::GeneralRef(r) => match r.resolve_char_ref() {
-                Ok(Some(c)) => self.text.push(c),
-                _ => self.text.push_str(match &*r {
-                    "lt" => "<",
-                    "gt" => ">",
-                    "amp" => "&",
-                    "quot" => "\"",
-                    "apos" => "'",
-                    _ => "",
-                }),
-            },
-            _ => {}
+            Event::End(e) => self.end(e.name().as_ref()),
+            Event::Text(t) => {
+                self.text.push_str(&t.xml10_content());
+                false
+            }
+            Event::CData(t) => {
+                self.text.push_str(&t);
+                false
+            }
+            Event::GeneralRef(r) => {
+                match r.resolve_char_ref() {
+                    Ok(Some(c)) => self.text.push(c),
+                    _ => self.text.push_str(match &*r {
+                        "lt" => "<",
+                        "gt" => ">",
+                        "amp" => "&",
+                        "quot" => "\"",
+                        "apos" => "'",
+                        _ => "",
+                    }),
+                }
+                false
+            }
+            _ => false,
         }
     }
 }
@@ -616,8 +771,7 @@ pub fn spool(input: &mut dyn Read, mem_limit: usize) -> io::Result<Box<dyn ReadS
 pub fn events_from_xml_str(xml: &str) -> Vec<EventRecord> {
     let mut p = XmlEventParser::default();
     let mut out = Vec::new();
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let _ = p.feed_str(&mut reader, &mut out);
+    let _ = p.feed_str(xml, &mut |ev| out.push(ev.clone()));
     out
 }
 

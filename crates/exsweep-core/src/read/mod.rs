@@ -144,9 +144,22 @@ impl FileObs {
 
     pub fn hint_host(&mut self, name: &str) {
         let short = name.split('.').next().unwrap_or(name).trim();
-        if !short.is_empty() && short != "-" {
-            *self.hosts.entry(short.to_ascii_uppercase()).or_insert(0) += 1;
+        if short.is_empty() || short == "-" {
+            return;
         }
+        // Upper-cased on the stack when short (host names are), as this runs once per event.
+        let mut buf = [0u8; 64];
+        if let Some(upper) = buf.get_mut(..short.len()) {
+            upper.copy_from_slice(short.as_bytes());
+            upper.make_ascii_uppercase();
+            if let Ok(key) = std::str::from_utf8(upper)
+                && let Some(n) = self.hosts.get_mut(key)
+            {
+                *n += 1;
+                return;
+            }
+        }
+        *self.hosts.entry(short.to_ascii_uppercase()).or_insert(0) += 1;
     }
 
     /// Every problem, worded for a person.
