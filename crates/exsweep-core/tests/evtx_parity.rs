@@ -212,6 +212,11 @@ fn wevtutil_exports_read_as_before() {
         ),
         ("prefixed attribute names", SECURITY_XML.replace(" Name=", " x:Name=")),
         ("duplicate attributes", SECURITY_XML.replace("<Data Name=\"NewProcessName\"", "<Data Name=\"A\" Name=\"B\"")),
+        // quick_xml resumes inside the duplicate's value, and finds `Name='hidden'` there.
+        (
+            "duplicate before the attribute",
+            SECURITY_XML.replace("<Data Name=\"NewProcessName\"", "<Data X=\"1\" X=\"a Name='hidden'\" Name=\"shown\""),
+        ),
         (
             "attribute whitespace and entities",
             SECURITY_XML.replace("Name=\"NewProcessName\"", "Name = '\tNew&amp;Process\nName '"),
