@@ -1,6 +1,7 @@
 //! The EVTX and wevtutil XML readers as they were before they were made faster (commit 97dfd90),
-//! kept verbatim apart from paths, as the reference the current readers must match exactly: the
-//! same records, fields, counts and notes. Also the comparison the parity suites share.
+//! with `FileObs::hint_host` as it was then, kept verbatim apart from paths: the reference the
+//! current readers must match exactly (the same records, fields, counts and notes). Also the
+//! comparison the parity suites share.
 
 #![allow(dead_code)]
 
