@@ -315,6 +315,7 @@ struct XmlEventParser {
     data_name: String,
     has_data_name: bool,
     in_event: bool,
+    /// Strings of earlier records, emptied, for the values of later ones.
     spare: Vec<String>,
     /// Scratch space of [`scan_document`], kept for the next document.
     tokens: Vec<Token>,
@@ -358,8 +359,9 @@ const ENDS_NAME: [bool; 256] = byte_set(b" \t\r\n>/\"'=");
 
 /// The value of the first attribute whose local name is `key`, found without quick_xml's
 /// attribute iterator (which allocates to check for duplicates) when the attributes up to it are
-/// plain: `name="value"`, distinct names, values with nothing to unescape or normalise. `None`
-/// when they are not; quick_xml must then decide.
+/// plain: `name="value"`, values with nothing to unescape or normalise, and distinct names (after
+/// a duplicate, quick_xml goes on from inside its value). `None` when they are not; quick_xml
+/// must then decide.
 fn plain_attr<'a>(attrs: &'a str, key: &str) -> Option<Option<&'a str>> {
     const MAX_SEEN: usize = 8;
     let b = attrs.as_bytes();
