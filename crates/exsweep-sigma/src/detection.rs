@@ -248,6 +248,9 @@ impl Detection {
     /// [`Detection::clauses`] from the items `keep` accepts only.
     pub fn clauses_where(&self, keep: &dyn Fn(&Item) -> bool) -> Vec<Vec<String>> {
         let mut c = self.node_clauses(&self.root, keep);
+        // A clause with a needle of one or two characters filters nothing and costs an automaton
+        // match at nearly every byte: drop it (fewer clauses only let more records through).
+        c.retain(|clause| clause.iter().all(|n| n.len() >= needles::MIN_TEST_NEEDLE || n.starts_with('\0')));
         c.sort_by(|a, b| needles::score(b).cmp(&needles::score(a)).then_with(|| a.cmp(b)));
         c.dedup();
         c.truncate(MAX_CLAUSES);

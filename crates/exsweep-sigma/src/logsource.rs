@@ -9,11 +9,35 @@ use crate::rule::LogSourceSpec;
 use exsweep_core::record::EventRecord;
 
 /// The logsource of an event: product, service and category, each always named.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+///
+/// The names are the static strings of the tables here and in `columns`; equality and hashing
+/// look at where they are, not at their text, because a route is looked up for every record
+/// (two equal texts from different tables would only get two equal buckets).
+#[derive(Clone, Copy, Debug, Default)]
 pub struct LogSource {
     pub product: &'static str,
     pub service: &'static str,
     pub category: &'static str,
+}
+
+impl LogSource {
+    fn identity(&self) -> [(usize, usize); 3] {
+        [self.product, self.service, self.category].map(|s| (s.as_ptr() as usize, s.len()))
+    }
+}
+
+impl PartialEq for LogSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.identity() == other.identity()
+    }
+}
+
+impl Eq for LogSource {}
+
+impl std::hash::Hash for LogSource {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.identity().hash(state);
+    }
 }
 
 impl LogSource {
@@ -159,10 +183,23 @@ pub const EVENT_CATEGORIES: &[(&str, u32, &str)] = &[
 
 /// The Sigma service of a channel (`-` when none names it).
 pub fn service_of(channel: &str) -> &'static str {
-    SERVICE_CHANNELS
-        .iter()
-        .find(|(_, chans)| chans.iter().any(|c| c.eq_ignore_ascii_case(channel)))
-        .map_or(NO_SERVICE, |(s, _)| s)
+    // Records come file by file, and a file holds one channel: remember the last answer.
+    thread_local! {
+        static LAST: std::cell::RefCell<(String, &'static str)> = const { std::cell::RefCell::new((String::new(), NO_SERVICE)) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != channel || last.0.is_empty() {
+            let service = SERVICE_CHANNELS
+                .iter()
+                .find(|(_, chans)| chans.iter().any(|c| c.eq_ignore_ascii_case(channel)))
+                .map_or(NO_SERVICE, |(s, _)| s);
+            last.0.clear();
+            last.0.push_str(channel);
+            last.1 = service;
+        }
+        last.1
+    })
 }
 
 /// Every logsource a Windows event belongs to: one per category it has (at least one, with

@@ -12,9 +12,9 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 /// One of these literals is in every matching event; `None` when nothing is known.
 pub type Needles = Option<Vec<String>>;
 
-/// Value tests with a needle at least this long get a needle id: the prefilter then tells them,
-/// before any comparison, whether their needle is in the record at all. Shorter needles are too
-/// common to be worth automaton matches of their own.
+/// Needles shorter than this are not searched: too common to filter anything, and each costs an
+/// automaton match at nearly every byte. Value tests with a needle at least this long get a
+/// needle id: the prefilter then tells them, before any comparison, whether it is in the record.
 pub const MIN_TEST_NEEDLE: usize = 3;
 
 /// The needle of an `EventID` equality. It is not text to search: the prefilter marks it from the

@@ -165,6 +165,8 @@ struct Scratch {
     /// Clause bits hit so far, for rules whose `rule_seen` is this generation.
     rule_mask: Vec<u8>,
     candidates: Vec<u32>,
+    /// The record's values, joined by NUL, scanned in one automaton pass.
+    text: Vec<u8>,
 }
 
 thread_local! {
@@ -492,17 +494,15 @@ impl SigmaRules {
                 }
             }
         }
-        // A contiguous NFA: thousands of needles stay a few MB, where a DFA would take tens.
+        // A contiguous NFA: a DFA scans about 30% faster but takes 5 to 20 times the memory (90 MB
+        // for the 11,000 needles of SigmaHQ's process_creation rules, 0.4 to 2.6 MB as an NFA).
+        let kind = AhoCorasickKind::ContiguousNFA;
         let automaton = (!patterns.is_empty())
             .then(|| {
                 AhoCorasick::builder()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
-                    .kind(Some(if std::env::var_os("AC_DFA").is_some() {
-                        AhoCorasickKind::DFA
-                    } else {
-                        AhoCorasickKind::ContiguousNFA
-                    }))
+                    .kind(Some(kind))
                     .build(&patterns)
                     .ok()
             })
@@ -568,20 +568,26 @@ impl SigmaRules {
             }
             s.candidates.clear();
             if let Some(ac) = &bucket.automaton {
+                // One pass over all values, NUL between them: a needle found across two values
+                // only lets a rule be evaluated that then does not match.
+                let mut text = std::mem::take(&mut s.text);
+                text.clear();
                 for e in &ev.entries {
                     let Some(v) = e.value.as_deref() else { continue };
-                    let mut scan = |hay: &str| {
-                        for m in ac.find_overlapping_iter(hay) {
-                            bucket.hit(bucket.ac_slots[m.pattern().as_usize()], s, generation);
-                        }
-                    };
-                    scan(v);
+                    text.extend_from_slice(v.as_bytes());
+                    text.push(0);
                     if !v.is_ascii() {
                         // Case variants outside ASCII that fold into it (the Kelvin sign, long s).
-                        scan(&v.to_lowercase());
-                        scan(&v.to_uppercase());
+                        text.extend_from_slice(v.to_lowercase().as_bytes());
+                        text.push(0);
+                        text.extend_from_slice(v.to_uppercase().as_bytes());
+                        text.push(0);
                     }
                 }
+                for m in ac.find_overlapping_iter(&text) {
+                    bucket.hit(bucket.ac_slots[m.pattern().as_usize()], s, generation);
+                }
+                s.text = text;
             }
             if !bucket.event_id_slots.is_empty() {
                 for i in ev.find("EventID").iter() {
