@@ -21,7 +21,7 @@ use exsweep_core::record::{EventRecord, Record};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// A rule file, or a rule in one, that is not evaluated, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,7 +177,8 @@ thread_local! {
 pub struct SigmaRules {
     rules: Vec<CompiledRule>,
     correlations: Vec<Correlation>,
-    buckets: RwLock<HashMap<Route, Arc<Bucket>>>,
+    /// Built on first use; a route's cell is filled once, other threads wait for it.
+    buckets: RwLock<HashMap<Route, Arc<OnceLock<Arc<Bucket>>>>>,
     pending_filters: Vec<FilterDoc>,
     pending_correlations: Vec<crate::rule::CorrelationDoc>,
     placeholders: Placeholders,
@@ -232,14 +233,26 @@ impl SigmaRules {
     /// Adds the rule files under these files and folders (see [`SigmaRules::load`]); call
     /// [`SigmaRules::finish`] after the last addition.
     pub fn add_paths(&mut self, paths: &[PathBuf]) {
-        for f in self.rule_files(paths) {
-            match std::fs::read(&f) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => self.add_yaml(&text, &f.display().to_string()),
-                    Err(_) => self.problem(&f.display().to_string(), None, "not UTF-8 text".into()),
-                },
-                Err(e) => self.problem(&f.display().to_string(), None, format!("not readable: {e}")),
-            }
+        use rayon::prelude::*;
+        let files = self.rule_files(paths);
+        let placeholders = &self.placeholders;
+        // Reading, YAML and regex compilation in parallel; the results are added in file order.
+        let parsed: Vec<(String, ParsedFile)> = files
+            .par_iter()
+            .map(|f| {
+                let origin = f.display().to_string();
+                let parsed = match std::fs::read(f) {
+                    Ok(bytes) => match String::from_utf8(bytes) {
+                        Ok(text) => parse_file(&text, &origin, placeholders),
+                        Err(_) => Err("not UTF-8 text".into()),
+                    },
+                    Err(e) => Err(format!("not readable: {e}")),
+                };
+                (origin, parsed)
+            })
+            .collect();
+        for (origin, p) in parsed {
+            self.add_parsed(&origin, p);
         }
     }
 
@@ -274,23 +287,29 @@ impl SigmaRules {
     /// Filters and correlations wait for [`SigmaRules::finish`], since they may name rules of
     /// other files.
     pub fn add_yaml(&mut self, text: &str, origin: &str) {
+        let parsed = parse_file(text, origin, &self.placeholders);
+        self.add_parsed(origin, parsed);
+    }
+
+    /// Adds what [`parse_file`] made of one file (parsing runs in parallel; adding, in file order).
+    fn add_parsed(&mut self, origin: &str, parsed: ParsedFile) {
         self.stats.files += 1;
         if let Ok(b) = self.buckets.get_mut() {
             b.clear();
         }
-        let docs = match crate::rule::documents(text, origin) {
+        let docs = match parsed {
             Ok(d) => d,
             Err(e) => return self.problem(origin, None, e),
         };
-        for (title, doc) in docs {
+        for doc in docs {
             match doc {
-                Err(e) => self.problem(origin, title, e),
-                Ok(Document::Rule(r)) => self.add_rule(*r),
-                Ok(Document::Filter(f)) => {
+                Parsed::Problem(title, e) => self.problem(origin, title, e),
+                Parsed::Rule(r, detection) => self.add_rule(*r, detection),
+                Parsed::Filter(f) => {
                     self.stats.filters += 1;
                     self.pending_filters.push(*f);
                 }
-                Ok(Document::Correlation(c)) => {
+                Parsed::Correlation(c) => {
                     self.stats.correlations += 1;
                     self.pending_correlations.push(*c);
                 }
@@ -298,8 +317,8 @@ impl SigmaRules {
         }
     }
 
-    fn add_rule(&mut self, r: RuleDoc) {
-        match Detection::compile(&r.detection, &r.conditions, &self.placeholders) {
+    fn add_rule(&mut self, r: RuleDoc, detection: Result<Detection, String>) {
+        match detection {
             Ok(mut detection) => {
                 self.stats.rules += 1;
                 detection.assign_needle_ids(&mut self.needles);
@@ -432,14 +451,15 @@ impl SigmaRules {
     }
 
     fn bucket(&self, route: &Route) -> Arc<Bucket> {
-        if let Some(b) = self.buckets.read().ok().and_then(|m| m.get(route).cloned()) {
-            return b;
-        }
-        let built = Arc::new(self.build_bucket(route));
-        match self.buckets.write() {
-            Ok(mut m) => m.entry(*route).or_insert(built).clone(),
-            Err(_) => built,
-        }
+        let cell = self.buckets.read().ok().and_then(|m| m.get(route).cloned());
+        let cell = match cell {
+            Some(c) => c,
+            None => match self.buckets.write() {
+                Ok(mut m) => m.entry(*route).or_default().clone(),
+                Err(_) => return Arc::new(self.build_bucket(route)),
+            },
+        };
+        cell.get_or_init(|| Arc::new(self.build_bucket(route))).clone()
     }
 
     fn build_bucket(&self, route: &Route) -> Bucket {
@@ -634,6 +654,7 @@ impl SigmaRules {
             .read()
             .map(|m| {
                 m.iter()
+                    .filter_map(|(r, b)| Some((r, b.get()?)))
                     .map(|(r, b)| {
                         let bytes = b.automaton.as_ref().map_or(0, |a| a.memory_usage());
                         (*r, b.rules.len(), b.always.len(), b.pattern_rules.len(), bytes)
@@ -705,6 +726,35 @@ fn chunk_needles(d: &Detection) -> Needles {
         it.field.as_deref().is_some_and(|f| CHUNK_TEXT_FIELDS.iter().any(|t| t.eq_ignore_ascii_case(f)))
     };
     d.clauses_where(&on_text).into_iter().next().filter(|c| c.iter().all(|n| n.is_ascii() && !n.starts_with('\0')))
+}
+
+/// One document of a rule file, parsed and (for detection rules) compiled.
+enum Parsed {
+    Rule(Box<RuleDoc>, Result<Detection, String>),
+    Filter(Box<FilterDoc>),
+    Correlation(Box<crate::rule::CorrelationDoc>),
+    /// (title, reason)
+    Problem(Option<String>, String),
+}
+
+/// A file's documents, or why it could not be read as YAML.
+type ParsedFile = Result<Vec<Parsed>, String>;
+
+/// Parses and compiles one rule file; needs no shared state, so files are parsed in parallel.
+fn parse_file(text: &str, origin: &str, placeholders: &Placeholders) -> ParsedFile {
+    let docs = crate::rule::documents(text, origin)?;
+    Ok(docs
+        .into_iter()
+        .map(|(title, doc)| match doc {
+            Err(e) => Parsed::Problem(title, e),
+            Ok(Document::Rule(r)) => {
+                let d = Detection::compile(&r.detection, &r.conditions, placeholders);
+                Parsed::Rule(r, d)
+            }
+            Ok(Document::Filter(f)) => Parsed::Filter(f),
+            Ok(Document::Correlation(c)) => Parsed::Correlation(c),
+        })
+        .collect())
 }
 
 /// Whether a rule has this id or name (or, failing both, title): how filters and correlations
