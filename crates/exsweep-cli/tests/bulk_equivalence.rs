@@ -178,3 +178,20 @@ fn edge_cases_read_the_same_both_ways() {
     assert_eq!(o.lines, 201);
     assert!(o.records.iter().any(|r| r.1.contains("ServerInfo~") && r.0 == Some(128)), "{:?}", o.records);
 }
+
+/// The scan's speed on text logs rests on the packed (Teddy) form of the block prefilter: the
+/// shipped detector set, Rust checks and embedded Sigma rules together, must keep it for every
+/// text log.
+#[test]
+fn shipped_detectors_keep_the_block_prefilter_packed() {
+    for kind in [ArtifactKind::IisW3c, ArtifactKind::Httpproxy, ArtifactKind::EcpServer, ArtifactKind::OabGenerator] {
+        let p = plan(kind);
+        let detectors = exsweep_sigma::builtin::detectors();
+        let lits: Vec<String> = detectors
+            .iter()
+            .filter(|d| d.kinds().contains(&kind))
+            .flat_map(|d| d.anchors_for(kind).into_iter().map(String::from).collect::<Vec<_>>())
+            .collect();
+        assert!(p.bulk.is_packed(), "{kind:?}: block prefilter not packed ({} literals: {lits:?})", lits.len());
+    }
+}

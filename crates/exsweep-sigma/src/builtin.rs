@@ -74,6 +74,28 @@ mod tests {
         }
     }
 
+    #[test]
+    fn textual_needles_cannot_come_from_binary_values() {
+        use crate::rules::textual;
+        for binary in [
+            "4688",
+            "0x1f",
+            "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}",
+            "s-1-5-18",
+            "2021-03-03t06:49:42.162z",
+            "true",
+            "false",
+            "nan",
+            "-1.5e+10",
+            "deadbeef",
+        ] {
+            assert!(!textual(binary), "{binary}");
+        }
+        for text in ["\\cmd.exe", "powershell", "system.invalidcastexception", "whoami", "c:\\"] {
+            assert!(textual(text), "{text}");
+        }
+    }
+
     /// The scan's line and chunk prefilters rest on these: the embedded rules must give anchors
     /// for every log they read, and none as common as `/owa/` (every OWA request would be parsed).
     #[test]
@@ -86,7 +108,7 @@ mod tests {
         assert!(!iis.contains(&"/owa/"), "{iis:?}");
         assert!(!iis.iter().any(|a| a.contains("unified")), "an Application rule does not see IIS: {iis:?}");
         assert_eq!(d.anchors_for(ArtifactKind::Httpproxy), vec!["server~"]);
-        assert_eq!(d.anchors_for(ArtifactKind::Evtx), vec!["msexchange unified messaging"]);
+        assert_eq!(d.anchors_for(ArtifactKind::Evtx), vec!["system.invalidcastexception"]);
         assert!(d.anchors_for(ArtifactKind::EventExport).is_empty(), "exports are read whole");
     }
 }

@@ -91,9 +91,14 @@ fn iis_line_anchor(n: &str) -> String {
     }
 }
 
+/// Anchors sorted, each once, and without those that hold another (a line holding
+/// `/owa/auth/current/logon.css` holds `/owa/auth/current`): fewer literals keep the scan's
+/// block prefilter on its fast packed search.
 fn sorted(mut l: Vec<String>) -> Vec<String> {
     l.sort();
     l.dedup();
+    let all = l.clone();
+    l.retain(|a| !all.iter().any(|b| b != a && a.contains(b.as_str())));
     l
 }
 
@@ -139,16 +144,17 @@ impl SigmaDetector {
                 }
             }
             // Non-ASCII needles are lowered, and the line prefilter folds ASCII only.
-            let lits = lits.filter(|l| l.iter().all(|x| !x.is_empty() && x.is_ascii() && !x.starts_with('\0'))).map(
-                |mut l| {
-                    l.sort();
-                    l.dedup();
-                    l
-                },
-            );
+            let lits = lits.filter(|l| l.iter().all(|x| !x.is_empty() && x.is_ascii() && !x.starts_with('\0')));
+            let lits = lits.map(sorted);
             anchors.push((kind, lits));
         }
-        let looks = rules.rules().iter().map(|r| Presentation::of(&r.info)).collect();
+        let looks: Vec<Option<Presentation>> = rules.rules().iter().map(|r| Presentation::of(&r.info)).collect();
+        let mut rules = rules;
+        for (i, l) in looks.iter().enumerate() {
+            if let Some(l) = l {
+                rules.show_fields(i, l.fields());
+            }
+        }
         SigmaDetector { rules, kinds, anchors, inputs: Mutex::new((Vec::new(), false)), looks }
     }
 }
@@ -233,6 +239,21 @@ enum EvidenceKind {
 }
 
 impl Presentation {
+    /// The fields its title, evidence and extra read.
+    fn fields(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.extra.iter().map(|(_, f)| f.clone()).collect();
+        if let EvidenceKind::List(l) = &self.evidence {
+            out.extend(l.iter().cloned());
+        }
+        let mut rest = self.title.as_deref().unwrap_or("");
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else { break };
+            out.push(rest[open + 1..open + close].to_string());
+            rest = &rest[open + close + 1..];
+        }
+        out
+    }
+
     fn of(info: &RuleInfo) -> Option<Presentation> {
         let x = info.custom.get("exsweep")?.as_object()?;
         let text = |k: &str| x.get(k).and_then(|v| v.as_str()).map(str::to_string);
@@ -447,9 +468,11 @@ impl Detector for SigmaDetector {
         if rec.header().is_none() {
             return;
         }
-        let ev = flat_columns(rec, log);
+        let route = log.route();
+        let view = self.rules.view_fields(&route);
+        let ev = flat_columns(rec, log, view.as_deref().map(Vec::as_slice));
         let line = || rec.raw.to_string();
-        self.hits(ctx, rec, &ev, &log.route(), RecordText { short: &line, whole: &line }, out);
+        self.hits(ctx, rec, &ev, &route, RecordText { short: &line, whole: &line }, out);
     }
 
     fn finish(&self) -> Vec<Finding> {

@@ -179,7 +179,7 @@ pub struct Indices {
 }
 
 impl Indices {
-    fn push(&mut self, i: usize) {
+    pub fn push(&mut self, i: usize) {
         if self.len < self.inline.len() {
             self.inline[self.len] = i;
         } else {

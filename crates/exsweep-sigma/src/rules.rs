@@ -87,6 +87,8 @@ pub struct CompiledRule {
     pub chunk_needles: Needles,
     /// The fields the rule reads (for evidence), and whether it searches keywords.
     pub fields: (Vec<String>, bool),
+    /// Fields its findings show besides (an `exsweep:` block's title, evidence and extra).
+    shown: Vec<String>,
     /// False for rules a correlation uses without `generate: true`: their hits feed the
     /// correlation only.
     pub generates: bool,
@@ -109,7 +111,17 @@ struct Bucket {
     event_id_slots: HashMap<u32, usize>,
     /// Per local rule, the clause bits that must all be hit.
     full_mask: Vec<u8>,
+    /// When no rule of the bucket searches keywords and they read few fields: those fields,
+    /// the only values the automaton needs to see (an HttpProxy line has 74 columns; the
+    /// built-in rule reads one).
+    scan_fields: Option<Vec<String>>,
+    /// When no rule of the bucket searches keywords: every field its rules read or show, so a
+    /// delimited record can be split into these alone.
+    view_fields: Option<Arc<Vec<String>>>,
 }
+
+/// Buckets whose rules read more fields than this scan every value (finding them costs more).
+const MAX_SCAN_FIELDS: usize = 12;
 
 /// What evaluation did, for the benchmark: records seen, rules evaluated in full, hits.
 #[derive(Default)]
@@ -171,6 +183,16 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// The bucket of the last route looked up: records come file by file, so nearly every
+    /// lookup is the last one again (no lock, no hashing).
+    static LAST_BUCKET: RefCell<Option<(u64, Route, Arc<Bucket>)>> = const { RefCell::new(None) };
+}
+
+/// Tells rule sets (and their bucket generations) apart in the per-thread bucket cache.
+static NEXT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    NEXT_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Compiled Sigma rules, ready to evaluate records.
@@ -182,6 +204,8 @@ pub struct SigmaRules {
     pending_filters: Vec<FilterDoc>,
     pending_correlations: Vec<crate::rule::CorrelationDoc>,
     placeholders: Placeholders,
+    /// Changes whenever the buckets are dropped, and differs between rule sets.
+    generation: u64,
     needles: NeedleTable,
     counters: Counters,
     pub stats: LoadStats,
@@ -208,6 +232,7 @@ impl SigmaRules {
             pending_filters: Vec::new(),
             pending_correlations: Vec::new(),
             placeholders,
+            generation: next_generation(),
             needles: NeedleTable::default(),
             counters: Counters::default(),
             stats: LoadStats::default(),
@@ -294,9 +319,7 @@ impl SigmaRules {
     /// Adds what [`parse_file`] made of one file (parsing runs in parallel; adding, in file order).
     fn add_parsed(&mut self, origin: &str, parsed: ParsedFile) {
         self.stats.files += 1;
-        if let Ok(b) = self.buckets.get_mut() {
-            b.clear();
-        }
+        self.drop_buckets();
         let docs = match parsed {
             Ok(d) => d,
             Err(e) => return self.problem(origin, None, e),
@@ -328,6 +351,7 @@ impl SigmaRules {
                 let fields = detection.fields();
                 let chunk_needles = chunk_needles(&detection);
                 self.rules.push(CompiledRule {
+                    shown: Vec::new(),
                     chunk_needles,
                     fields,
                     info: r.info,
@@ -369,9 +393,7 @@ impl SigmaRules {
             }
         }
         self.correlations.extend(links);
-        if let Ok(b) = self.buckets.get_mut() {
-            b.clear();
-        }
+        self.drop_buckets();
     }
 
     fn apply_filter(&mut self, f: FilterDoc) {
@@ -417,6 +439,28 @@ impl SigmaRules {
         self.stats.filters_applied += 1;
     }
 
+    /// Drops the buckets built so far (the rules changed).
+    fn drop_buckets(&mut self) {
+        if let Ok(b) = self.buckets.get_mut() {
+            b.clear();
+        }
+        self.generation = next_generation();
+    }
+
+    /// Registers fields rule `i`'s findings show besides those it reads (see [`CompiledRule`]).
+    pub fn show_fields(&mut self, i: usize, fields: Vec<String>) {
+        if let Some(r) = self.rules.get_mut(i) {
+            r.shown = fields;
+        }
+        self.drop_buckets();
+    }
+
+    /// The fields records of `route` need to hold for its rules (`None`: all of them, as some
+    /// rule searches keywords).
+    pub fn view_fields(&self, route: &Route) -> Option<Arc<Vec<String>>> {
+        self.bucket(route).view_fields.clone()
+    }
+
     /// Compiled rules.
     pub fn len(&self) -> usize {
         self.rules.len()
@@ -451,6 +495,19 @@ impl SigmaRules {
     }
 
     fn bucket(&self, route: &Route) -> Arc<Bucket> {
+        let cached = LAST_BUCKET.with(|c| match &*c.borrow() {
+            Some((g, r, b)) if *g == self.generation && r == route => Some(b.clone()),
+            _ => None,
+        });
+        if let Some(b) = cached {
+            return b;
+        }
+        let b = self.bucket_shared(route);
+        LAST_BUCKET.with(|c| *c.borrow_mut() = Some((self.generation, *route, b.clone())));
+        b
+    }
+
+    fn bucket_shared(&self, route: &Route) -> Arc<Bucket> {
         let cell = self.buckets.read().ok().and_then(|m| m.get(route).cloned());
         let cell = match cell {
             Some(c) => c,
@@ -539,9 +596,43 @@ impl SigmaRules {
                 ac_slots: Vec::new(),
                 event_id_slots: HashMap::new(),
                 full_mask,
+                scan_fields: None,
+                view_fields: None,
             };
         }
-        Bucket { rules, always, automaton, pattern_ids, pattern_rules, ac_slots, event_id_slots, full_mask }
+        let mut names: Vec<String> = Vec::new();
+        let mut keywords = false;
+        for &g in &rules {
+            let (fields, kw) = &self.rules[g as usize].fields;
+            keywords |= *kw;
+            for f in fields {
+                if !names.contains(f) {
+                    names.push(f.clone());
+                }
+            }
+        }
+        let mut view = names.clone();
+        for &g in &rules {
+            for f in &self.rules[g as usize].shown {
+                if !view.contains(f) {
+                    view.push(f.clone());
+                }
+            }
+        }
+        let view_fields = (!keywords).then(|| Arc::new(view));
+        let scan_fields = (!keywords && names.len() <= MAX_SCAN_FIELDS).then_some(names);
+        Bucket {
+            rules,
+            always,
+            automaton,
+            pattern_ids,
+            pattern_rules,
+            ac_slots,
+            event_id_slots,
+            full_mask,
+            scan_fields,
+            view_fields,
+        }
     }
 
     /// Indices of the rules that match a record, ascending.
@@ -592,7 +683,19 @@ impl SigmaRules {
                 // only lets a rule be evaluated that then does not match.
                 let mut text = std::mem::take(&mut s.text);
                 text.clear();
-                for e in &ev.entries {
+                let mut wanted = crate::event::Indices::default();
+                if let Some(fields) = &bucket.scan_fields {
+                    for f in fields {
+                        for i in ev.find(f).iter() {
+                            wanted.push(i);
+                        }
+                    }
+                }
+                let all = bucket.scan_fields.is_none();
+                for (i, e) in ev.entries.iter().enumerate() {
+                    if !all && !wanted.as_slice().contains(&i) {
+                        continue;
+                    }
                     let Some(v) = e.value.as_deref() else { continue };
                     text.extend_from_slice(v.as_bytes());
                     text.push(0);
@@ -676,7 +779,7 @@ impl SigmaRules {
     /// The rules that fire on a delimited log record (IIS as `webserver`, Exchange logs under
     /// `product: exchange`; see [`crate::columns`]).
     pub fn evaluate_columns(&self, record: &Record<'_>, log: ColumnLog) -> Vec<SigmaMatch> {
-        let ev = flat_columns(record, log);
+        let ev = flat_columns(record, log, None);
         self.matching(&ev, &log.route()).into_iter().map(|i| SigmaMatch::of(&self.rules[i].info)).collect()
     }
 
@@ -717,15 +820,31 @@ impl SigmaRules {
 }
 
 /// Fields that EVTX stores as UTF-16 text in every chunk that holds the record (template text or
-/// string substitutions), whatever the provider. Other EventData values may be binary (numbers,
-/// GUIDs, SIDs, times), so their needles are not in the chunk's bytes.
+/// string substitutions), whatever the provider.
 pub const CHUNK_TEXT_FIELDS: &[&str] = &["Provider_Name", "Provider", "Channel", "Computer"];
 
+/// Whether a needle can only be found in text: other EventData values are stored binary (numbers,
+/// hex numbers, GUIDs, SIDs, times, booleans) and rendered with digits, `a`-`f`, `x`, braces,
+/// dashes, colons, dots, `S`, `T`, `Z`, and the letters of `true`, `false`, `inf` and `NaN`; a
+/// needle with any other character is in the chunk's bytes wherever its record is.
+pub fn textual(needle: &str) -> bool {
+    needle.bytes().any(|b| {
+        let b = b.to_ascii_lowercase();
+        !(b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b"xstzilnru{}-:.+ ".contains(&b))
+    })
+}
+
+/// The needles of the rule that any EVTX chunk holding a matching record contains in its raw
+/// bytes: a clause on data values whose needles are all [`textual`] (rarer than the provider or
+/// channel, which every record of a log repeats), else a clause on [`CHUNK_TEXT_FIELDS`].
 fn chunk_needles(d: &Detection) -> Needles {
-    let on_text = |it: &crate::value::Item| {
-        it.field.as_deref().is_some_and(|f| CHUNK_TEXT_FIELDS.iter().any(|t| t.eq_ignore_ascii_case(f)))
-    };
-    d.clauses_where(&on_text).into_iter().next().filter(|c| c.iter().all(|n| n.is_ascii() && !n.starts_with('\0')))
+    let on_text = |f: &str| CHUNK_TEXT_FIELDS.iter().any(|t| t.eq_ignore_ascii_case(f));
+    let usable = |c: &Vec<String>| c.iter().all(|n| n.is_ascii() && !n.starts_with('\0'));
+    let data = d.clauses_where(&|it| it.field.as_deref().is_none_or(|f| !on_text(f)));
+    if let Some(c) = data.into_iter().find(|c| usable(c) && c.iter().all(|n| textual(n))) {
+        return Some(c);
+    }
+    d.clauses_where(&|it| it.field.as_deref().is_some_and(on_text)).into_iter().find(usable)
 }
 
 /// One document of a rule file, parsed and (for detection rules) compiled.

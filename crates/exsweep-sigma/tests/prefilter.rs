@@ -286,3 +286,59 @@ fn sigmahq_windows_rules_agree_on_real_and_generated_events() {
     );
     assert!(events > 30_000 && hits > 0);
 }
+
+/// EVTX chunks are skipped when they hold none of the rules' chunk needles (see
+/// `rules::textual`): over the real corpus, a scan with that chunk prefilter finds exactly what
+/// evaluating every record finds, for every SigmaHQ Windows rule that has chunk needles.
+#[test]
+#[ignore = "needs ../shared/data; run by .ci/run"]
+fn chunk_prefilter_hides_no_sigmahq_hit() {
+    use exsweep_core::detect::Detector;
+    use exsweep_core::model::ArtifactKind;
+    let shared = shared().expect("../shared not found (set EXSWEEP_SHARED)");
+    let all = SigmaRules::load(&[shared.join("data/sigma/rules/windows")]);
+    let mut files: Vec<PathBuf> =
+        all.rules().iter().filter(|r| r.chunk_needles.is_some()).map(|r| PathBuf::from(&r.info.origin)).collect();
+    files.dedup();
+    let with_needles = SigmaRules::load(&files);
+    assert!(with_needles.len() > 200, "only {} rules have chunk needles", with_needles.len());
+    let detector = exsweep_sigma::SigmaDetector::new(with_needles);
+    let anchors: Vec<String> = detector.anchors_for(ArtifactKind::Evtx).into_iter().map(String::from).collect();
+    assert!(!anchors.is_empty(), "the chunk prefilter is on");
+    let report = exsweep_core::Engine::new(vec![Box::new(detector)])
+        .scan(&[shared.join("data/evtx")], &exsweep_core::ScanOptions::default())
+        .unwrap();
+    let mut fast: Vec<(String, u64, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule_source == "sigma")
+        .map(|f| (f.path.clone(), f.record.unwrap_or(0), f.rule_id.clone()))
+        .collect();
+    fast.sort();
+    let rules = SigmaRules::load(&files);
+    let root = shared.join("data/evtx");
+    let mut slow = Vec::new();
+    for e in walkdir::WalkDir::new(&root).sort_by_file_name().into_iter().flatten() {
+        if !e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("evtx")) {
+            continue;
+        }
+        let rel = e.path().strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let Ok(mut file) = std::fs::File::open(e.path()) else { continue };
+        let mut obs = FileObs::new("EVTX");
+        let _ = read_evtx(&mut file, None, &mut obs, &mut |rec, _| {
+            let Some(ev) = rec.event() else { return };
+            for m in rules.evaluate_event(ev) {
+                slow.push((rel.clone(), ev.record_id.unwrap_or(0), m.id.clone().unwrap_or(m.title.clone())));
+            }
+        });
+    }
+    slow.sort();
+    println!(
+        "chunk prefilter: {} rules with chunk needles ({} anchors), {} hits with and without it",
+        files.len(),
+        anchors.len(),
+        fast.len()
+    );
+    assert!(!slow.is_empty());
+    assert_eq!(fast, slow);
+}
