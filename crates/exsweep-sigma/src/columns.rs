@@ -59,9 +59,8 @@ pub fn flat_columns<'a>(record: &Record<'a>, log: ColumnLog, view: Option<&'a [S
             } else {
                 name
             };
-            h.index(real)
-                .and_then(|i| record.col(Some(i)))
-                .map(|v| if iis && v == "-" { None } else { Some(Cow::Borrowed(v)) })
+            let col = if iis { known_iis(h, real) } else { None }.or_else(|| h.index(real));
+            col.and_then(|i| record.col(Some(i))).map(|v| if iis && v == "-" { None } else { Some(Cow::Borrowed(v)) })
         };
         if let Some(v) = value {
             entries.push(Entry::new(name, v, false));
@@ -70,10 +69,35 @@ pub fn flat_columns<'a>(record: &Record<'a>, log: ColumnLog, view: Option<&'a [S
     FlatEvent::new(entries, &[])
 }
 
+/// The column of an IIS field the reader resolved once per header (no search per line).
+fn known_iis(h: &exsweep_core::record::Header, name: &str) -> Option<usize> {
+    let k = &h.known;
+    let n = |s: &str| name.eq_ignore_ascii_case(s);
+    if n("cs-method") {
+        k.method
+    } else if n("cs-uri-stem") {
+        k.uri_stem
+    } else if n("sc-status") {
+        k.status
+    } else if n("c-ip") {
+        k.client_ip
+    } else if n("cs(User-Agent)") {
+        k.user_agent
+    } else {
+        None
+    }
+}
+
+/// A known IIS column's value.
+fn known_col<'a>(record: &Record<'a>, col: Option<usize>, name: &str) -> Option<&'a str> {
+    record.col(col).or_else(|| record.get(name))
+}
+
 /// `cs-uri-stem` and `?query` joined (absent without a stem).
 fn full_uri<'a>(record: &Record<'a>) -> Option<Option<Cow<'a, str>>> {
-    let stem = record.get("cs-uri-stem")?;
-    Some(Some(match record.get("cs-uri-query") {
+    let k = record.header()?.known;
+    let stem = known_col(record, k.uri_stem, "cs-uri-stem")?;
+    Some(Some(match known_col(record, k.uri_query, "cs-uri-query") {
         Some(q) if q != "-" && !q.is_empty() => Cow::Owned(format!("{stem}?{q}")),
         _ => Cow::Borrowed(stem),
     }))
@@ -81,7 +105,8 @@ fn full_uri<'a>(record: &Record<'a>) -> Option<Option<Cow<'a, str>>> {
 
 /// The user agent with W3C's `+` read back as spaces (rules write user agents with spaces).
 fn user_agent<'a>(record: &Record<'a>) -> Option<Option<Cow<'a, str>>> {
-    let ua = record.get("cs(User-Agent)").filter(|ua| *ua != "-")?;
+    let k = record.header()?.known;
+    let ua = known_col(record, k.user_agent, "cs(User-Agent)").filter(|ua| *ua != "-")?;
     Some(Some(if ua.contains('+') { Cow::Owned(ua.replace('+', " ")) } else { Cow::Borrowed(ua) }))
 }
 
