@@ -89,6 +89,21 @@ const CASES: &[Case] = &[
         &[("CommandLine", "-enc SUVY")],
     ),
     (
+        "utf16be|base64offset|contains",
+        "sel:\n    CommandLine|utf16be|base64offset|contains: 'IEX'\ncondition: sel",
+        &[(
+            "CommandLine",
+            "-e AHgAIABJAEUAWAAgACgATgBlAHcALQBPAGIAagBlAGMAdAAgAE4AZQB0AC4AVwBlAGIAQwBsAGkAZQBuAHQAKQ==",
+        )],
+        &[("CommandLine", "-e SQBFAFgA")],
+    ),
+    (
+        "utf16|base64offset|contains (byte order mark)",
+        "sel:\n    CommandLine|utf16|base64offset|contains: 'IEX'\ncondition: sel",
+        &[("CommandLine", "-e //5JAEUAWAAgACgATgBlAHcALQBPAGIAagBlAGMAdAAgAE4AZQB0AC4AVwBlAGIAQwBsAGkAZQBuAHQAKQA=")],
+        &[("CommandLine", "-e SQBFAFgA")],
+    ),
+    (
         "windash",
         "sel:\n    CommandLine|windash|contains: ' -enc '\ncondition: sel",
         &[("CommandLine", "powershell /enc abc")],
@@ -147,6 +162,18 @@ const CASES: &[Case] = &[
         "sel_a:\n    Image|endswith: '\\a.exe'\nsel_b:\n    Image|endswith: '\\b.exe'\ncondition: 1 of sel_*",
         &[("Image", "C:\\b.exe")],
         &[("Image", "C:\\c.exe")],
+    ),
+    (
+        "2 of pattern",
+        "sel_a:\n    Image|endswith: '.exe'\nsel_b:\n    CommandLine|contains: 'x'\nsel_c:\n    User: 'eve'\ncondition: 2 of sel_*",
+        &[("Image", "a.exe"), ("User", "eve")],
+        &[("Image", "a.exe"), ("User", "bob")],
+    ),
+    (
+        "time part",
+        "sel:\n    UtcTime|hour|gte: 22\ncondition: sel",
+        &[("UtcTime", "2021-03-03 23:10:00.000")],
+        &[("UtcTime", "2021-03-03 06:10:00.000")],
     ),
     (
         "all of them",
