@@ -88,6 +88,8 @@ mod tests {
             "nan",
             "-1.5e+10",
             "deadbeef",
+            "[1, 2, 3]",
+            "1,2;3",
         ] {
             assert!(!textual(binary), "{binary}");
         }

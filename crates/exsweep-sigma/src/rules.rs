@@ -829,13 +829,14 @@ impl SigmaRules {
 pub const CHUNK_TEXT_FIELDS: &[&str] = &["Provider_Name", "Provider", "Channel", "Computer"];
 
 /// Whether a needle can only be found in text: other EventData values are stored binary (numbers,
-/// hex numbers, GUIDs, SIDs, times, booleans) and rendered with digits, `a`-`f`, `x`, braces,
-/// dashes, colons, dots, `S`, `T`, `Z`, and the letters of `true`, `false`, `inf` and `NaN`; a
-/// needle with any other character is in the chunk's bytes wherever its record is.
+/// hex numbers, GUIDs, SIDs, times, booleans, and arrays of these) and rendered with digits,
+/// `a`-`f`, `x`, braces, brackets, commas, semicolons, dashes, colons, dots, `S`, `T`, `Z`, and
+/// the letters of `true`, `false`, `inf` and `NaN`; a needle with any other character is in the
+/// chunk's bytes wherever its record is.
 pub fn textual(needle: &str) -> bool {
     needle.bytes().any(|b| {
         let b = b.to_ascii_lowercase();
-        !(b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b"xstzilnru{}-:.+ ".contains(&b))
+        !(b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b"xstzilnru{}[],;-:.+ ".contains(&b))
     })
 }
 
