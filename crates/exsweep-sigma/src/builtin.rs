@@ -106,11 +106,12 @@ mod tests {
         use exsweep_core::model::ArtifactKind;
         let d = crate::SigmaDetector::new(super::rules());
         let iis = d.anchors_for(ArtifactKind::IisW3c);
-        assert!(iis.contains(&"python-requests/2.25.1") && iis.contains(&"slurp"), "{iis:?}");
+        // `k` and `s` are cut out of raw-byte anchors (see detector::raw_anchor).
+        assert!(iis.contains(&"python-reque") && iis.contains(&"lurp"), "{iis:?}");
         assert!(!iis.contains(&"/owa/"), "{iis:?}");
         assert!(!iis.iter().any(|a| a.contains("unified")), "an Application rule does not see IIS: {iis:?}");
-        assert_eq!(d.anchors_for(ArtifactKind::Httpproxy), vec!["server~"]);
-        assert_eq!(d.anchors_for(ArtifactKind::Evtx), vec!["system.invalidcastexception"]);
+        assert_eq!(d.anchors_for(ArtifactKind::Httpproxy), vec!["erver~"]);
+        assert_eq!(d.anchors_for(ArtifactKind::Evtx), vec!["tem.invalidca"]);
         assert!(d.anchors_for(ArtifactKind::EventExport).is_empty(), "exports are read whole");
     }
 }

@@ -52,7 +52,12 @@ fn tokens(s: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// Nesting of parentheses and `not` so far.
+    depth: usize,
 }
+
+/// Deeper conditions are refused (the parser and the evaluator recurse).
+const MAX_DEPTH: usize = 100;
 
 fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
     matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
@@ -90,15 +95,28 @@ impl Parser {
     fn not(&mut self) -> Result<Cond, String> {
         if is_kw(self.peek(), "not") {
             self.pos += 1;
-            return Ok(Cond::Not(Box::new(self.not()?)));
+            self.deeper()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Cond::Not(Box::new(inner)));
         }
         self.primary()
+    }
+
+    fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("the condition nests deeper than {MAX_DEPTH} levels"));
+        }
+        Ok(())
     }
 
     fn primary(&mut self) -> Result<Cond, String> {
         match self.next() {
             Some(Tok::LParen) => {
+                self.deeper()?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 match self.next() {
                     Some(Tok::RParen) => Ok(inner),
                     _ => Err("missing ')'".into()),
@@ -143,7 +161,7 @@ pub fn parse(s: &str) -> Result<Cond, String> {
     if toks.is_empty() {
         return Err("empty condition".into());
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser { toks, pos: 0, depth: 0 };
     let c = p.or()?;
     match p.peek() {
         None => Ok(c),
@@ -195,6 +213,10 @@ mod tests {
         assert!(parse("sel | count() > 5").unwrap_err().contains("correlation"));
         assert!(parse("0 of x*").is_err());
         assert!(parse("").is_err());
+        let deep = format!("{}a{}", "(".repeat(20_000), ")".repeat(20_000));
+        assert!(parse(&deep).unwrap_err().contains("deeper"));
+        assert!(parse(&"not ".repeat(100_000)).unwrap_err().contains("deeper"));
+        assert!(parse(&format!("{}a{}", "(".repeat(50), ")".repeat(50))).is_ok());
     }
 
     #[test]

@@ -6,14 +6,15 @@
 //! correlation uses leaves a small [`CorrelationInput`] (time, group values, where it was), and
 //! [`run`] sorts them by time and walks each group once. Windows slide: at each event, the window
 //! is the span that ends there. When the condition holds the correlation fires, and the window
-//! starts afresh, so one burst gives one hit. A condition with only upper bounds (`lt`, `lte`)
-//! is judged on whole windows instead: a window opens at an event and is judged when it closes.
+//! starts afresh, so one burst gives one hit. A condition with an upper bound (`lt`, `lte`,
+//! `eq`, or a range) is judged on whole windows instead: a window opens at an event and is
+//! judged when it closes. Events missing a group-by field belong to no group.
 
 use crate::event::FlatEvent;
 use crate::rule::{CorrelationDoc, CorrelationKind, CountCondition, RuleInfo};
 use crate::rules::{CompiledRule, RuleProblem, names_rule};
 use exsweep_core::model::ArtifactKind;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Where an event is, for findings.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,6 +53,8 @@ pub struct Correlation {
     pub field: Option<String>,
     aliases: BTreeMap<String, BTreeMap<String, String>>,
     pub generate: bool,
+    /// False for a correlation another one uses without `generate: true`: its hits feed that one only.
+    pub generates: bool,
 }
 
 /// One hit of a referenced rule or correlation, reduced to what a correlation needs.
@@ -89,7 +92,7 @@ impl Correlation {
     }
 
     /// The field of `column` (a group-by name or the value field) for reference `slot`.
-    fn field_for(&self, column: &str, slot: usize) -> String {
+    pub(crate) fn field_for(&self, column: &str, slot: usize) -> String {
         if let Some(per) = self.aliases.get(column) {
             for n in &self.ref_names[slot] {
                 if let Some(f) = per.get(n) {
@@ -116,7 +119,10 @@ impl Correlation {
                 continue;
             }
             let first = |name: &str| ev.find(name).iter().find_map(|i| ev.value(i).map(str::to_string));
-            let group = self.group_by.iter().map(|g| first(&self.field_for(g, slot)).unwrap_or_default()).collect();
+            // An event without a group-by field belongs to no group (as in SIEM group-bys).
+            let Some(group) = self.group_by.iter().map(|g| first(&self.field_for(g, slot))).collect() else {
+                continue;
+            };
             let value = self.field.as_ref().and_then(|f| first(&self.field_for(f, slot)));
             out.push(CorrelationInput { correlation: index, slot, time_ms, group, value, location: loc.clone() });
         }
@@ -173,6 +179,7 @@ pub fn link(
                         field: d.field,
                         aliases: d.aliases,
                         generate: d.generate,
+                        generates: true,
                     });
                 }
                 None => still.push(d),
@@ -228,11 +235,12 @@ pub fn run(corrs: &[Correlation], mut inputs: Vec<CorrelationInput>) -> Vec<Corr
                     let f = c.field_for(col, slot);
                     h.group.iter().find(|(k, _)| *k == f).map(|(_, v)| v.clone())
                 };
+                let Some(group) = c.group_by.iter().map(|g| lookup(g)).collect() else { continue };
                 mine.push(CorrelationInput {
                     correlation: ci,
                     slot,
                     time_ms: h.last_ms,
-                    group: c.group_by.iter().map(|g| lookup(g).unwrap_or_default()).collect(),
+                    group,
                     value: c.field.as_deref().and_then(lookup),
                     location: h.events.last().cloned().unwrap_or_default(),
                 });
@@ -262,13 +270,52 @@ fn hit(ci: usize, group: &[(String, String)], win: &[&CorrelationInput], count: 
     }
 }
 
-/// The measure a window's events give: events, distinct values, or distinct rules (ordered).
-fn measure(c: &Correlation, win: &VecDeque<&CorrelationInput>) -> usize {
-    match c.kind {
-        CorrelationKind::EventCount => win.len(),
-        CorrelationKind::ValueCount => win.iter().filter_map(|e| e.value.as_deref()).collect::<BTreeSet<_>>().len(),
-        CorrelationKind::Temporal => win.iter().map(|e| e.slot).collect::<BTreeSet<_>>().len(),
-        CorrelationKind::TemporalOrdered => ordered_prefix(c.refs.len(), win),
+/// What a window holds, kept up to date as events enter and leave it (no pass over the window
+/// per event).
+struct Tally {
+    events: usize,
+    values: HashMap<String, usize>,
+    slots: Vec<usize>,
+}
+
+impl Tally {
+    fn new(slots: usize) -> Tally {
+        Tally { events: 0, values: HashMap::new(), slots: vec![0; slots] }
+    }
+
+    fn add(&mut self, e: &CorrelationInput) {
+        self.events += 1;
+        if let Some(v) = &e.value {
+            *self.values.entry(v.clone()).or_insert(0) += 1;
+        }
+        if let Some(n) = self.slots.get_mut(e.slot) {
+            *n += 1;
+        }
+    }
+
+    fn remove(&mut self, e: &CorrelationInput) {
+        self.events -= 1;
+        if let Some(v) = &e.value
+            && let Some(n) = self.values.get_mut(v)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.values.remove(v);
+            }
+        }
+        if let Some(n) = self.slots.get_mut(e.slot) {
+            *n -= 1;
+        }
+    }
+
+    /// Events, distinct values, or distinct rules (in order, for temporal_ordered).
+    fn measure(&self, c: &Correlation, win: &VecDeque<&CorrelationInput>) -> usize {
+        match c.kind {
+            CorrelationKind::EventCount => self.events,
+            CorrelationKind::ValueCount => self.values.len(),
+            CorrelationKind::Temporal => self.slots.iter().filter(|&&n| n > 0).count(),
+            CorrelationKind::TemporalOrdered => ordered_prefix(c.refs.len(), win),
+        }
     }
 }
 
@@ -292,23 +339,28 @@ fn satisfied(c: &Correlation, n: usize) -> bool {
     }
 }
 
-fn only_upper_bounds(c: &Correlation) -> bool {
+/// A condition with an upper bound (`lt`, `lte`, `eq`, or a range) is judged on whole windows:
+/// fired at the first event over its lower bound, a range would never see the count it bounds.
+fn whole_windows(c: &Correlation) -> bool {
     use crate::value::CmpOp;
-    c.condition.as_ref().is_some_and(|cond| {
-        !cond.bounds.is_empty() && cond.bounds.iter().all(|(op, _)| matches!(op, Some(CmpOp::Lt | CmpOp::Lte)))
-    })
+    c.condition
+        .as_ref()
+        .is_some_and(|cond| cond.bounds.iter().any(|(op, _)| !matches!(op, Some(CmpOp::Gt | CmpOp::Gte))))
 }
 
 fn window(ci: usize, c: &Correlation, group: &[(String, String)], events: &[CorrelationInput]) -> Vec<CorrelationHit> {
     let mut out = Vec::new();
-    if only_upper_bounds(c) {
+    let slots = c.refs.len();
+    if whole_windows(c) {
         // Whole windows: open at an event, close one span later, judge, go on after it.
         let mut start = 0;
         while start < events.len() {
             let end_time = events[start].time_ms.saturating_add(c.timespan_ms);
             let end = events[start..].iter().position(|e| e.time_ms > end_time).map_or(events.len(), |p| start + p);
             let win: VecDeque<&CorrelationInput> = events[start..end].iter().collect();
-            let n = measure(c, &win);
+            let mut tally = Tally::new(slots);
+            win.iter().for_each(|e| tally.add(e));
+            let n = tally.measure(c, &win);
             if satisfied(c, n) {
                 out.push(hit(ci, group, &win.iter().copied().collect::<Vec<_>>(), n));
             }
@@ -317,15 +369,24 @@ fn window(ci: usize, c: &Correlation, group: &[(String, String)], events: &[Corr
         return out;
     }
     let mut win: VecDeque<&CorrelationInput> = VecDeque::new();
+    let mut tally = Tally::new(slots);
+    let ordered_default = c.kind == CorrelationKind::TemporalOrdered && c.condition.is_none();
     for e in events {
         win.push_back(e);
-        while win.front().is_some_and(|f| f.time_ms < e.time_ms.saturating_sub(c.timespan_ms)) {
+        tally.add(e);
+        while let Some(f) = win.front().copied().filter(|f| f.time_ms < e.time_ms.saturating_sub(c.timespan_ms)) {
+            tally.remove(f);
             win.pop_front();
         }
-        let n = measure(c, &win);
+        // An ordered sequence of every rule can only be completed by an event of the last one.
+        if ordered_default && e.slot + 1 != slots {
+            continue;
+        }
+        let n = tally.measure(c, &win);
         if satisfied(c, n) {
             out.push(hit(ci, group, &win.iter().copied().collect::<Vec<_>>(), n));
             win.clear();
+            tally = Tally::new(slots);
         }
     }
     out

@@ -313,7 +313,17 @@ fn item(it: &Item, ev: &FlatEvent<'_>, seen: Seen<'_>) -> bool {
                     && !tests.iter().any(|t| value_holds(t, ev, idx, seen));
             }
             if *all {
-                tests.iter().all(|t| value_holds(t, ev, idx, seen))
+                // Every value, each through any of its variants.
+                let mut i = 0;
+                while i < tests.len() {
+                    let g = tests[i].group;
+                    let end = tests[i..].iter().position(|t| t.group != g).map_or(tests.len(), |p| i + p);
+                    if !tests[i..end].iter().any(|t| value_holds(t, ev, idx, seen)) {
+                        return false;
+                    }
+                    i = end;
+                }
+                true
             } else {
                 tests.iter().any(|t| value_holds(t, ev, idx, seen))
             }

@@ -91,6 +91,17 @@ fn iis_line_anchor(n: &str) -> String {
     }
 }
 
+/// The longest part of a needle that raw bytes hold wherever the value holds the needle. The
+/// raw-byte prefilters fold ASCII case only, and a test lowers the Kelvin sign to `k` and a
+/// rule's `(?i)` reads long s as `s`, so `k` and `s` are cut out; in Exchange's CSV logs a `"`
+/// is written `""`, so it is cut out there too. Empty: the needle cannot anchor.
+fn raw_anchor(n: &str, csv: bool) -> String {
+    n.split(|c: char| matches!(c, 'k' | 'K' | 's' | 'S') || (csv && c == '"'))
+        .max_by_key(|p| p.len())
+        .unwrap_or("")
+        .to_string()
+}
+
 /// Anchors sorted, each once, and without those that hold another (a line holding
 /// `/owa/auth/current/logon.css` holds `/owa/auth/current`): fewer literals keep the scan's
 /// block prefilter on its fast packed search.
@@ -119,10 +130,11 @@ impl SigmaDetector {
             let mut lits: Option<Vec<String>> = Some(Vec::new());
             for r in rules.rules().iter().filter(sees_events) {
                 match (&mut lits, &r.chunk_needles) {
-                    (Some(l), Some(n)) => l.extend(n.iter().cloned()),
+                    (Some(l), Some(n)) => l.extend(n.iter().map(|x| raw_anchor(x, false))),
                     _ => lits = None,
                 }
             }
+            let lits = lits.filter(|l| l.iter().all(|x| !x.is_empty()));
             anchors.push((ArtifactKind::Evtx, lits.map(sorted)));
         }
         for kind in [ArtifactKind::IisW3c, ArtifactKind::Httpproxy, ArtifactKind::EcpServer, ArtifactKind::OabGenerator]
@@ -137,9 +149,13 @@ impl SigmaDetector {
             let mut lits: Option<Vec<String>> = Some(Vec::new());
             for r in mine {
                 match (&mut lits, &r.needles) {
-                    (Some(l), Some(n)) => l.extend(
-                        n.iter().map(|x| if kind == ArtifactKind::IisW3c { iis_line_anchor(x) } else { x.clone() }),
-                    ),
+                    (Some(l), Some(n)) => l.extend(n.iter().map(|x| {
+                        if kind == ArtifactKind::IisW3c {
+                            raw_anchor(&iis_line_anchor(x), false)
+                        } else {
+                            raw_anchor(x, true)
+                        }
+                    })),
                     _ => lits = None,
                 }
             }
@@ -480,7 +496,12 @@ impl Detector for SigmaDetector {
             Ok(mut g) => (std::mem::take(&mut g.0), g.1),
             Err(_) => return Vec::new(),
         };
-        self.rules.correlate(inputs).iter().map(|h| self.correlation_finding(h, truncated)).collect()
+        self.rules
+            .correlate(inputs)
+            .iter()
+            .filter(|h| self.rules.correlations()[h.correlation].generates)
+            .map(|h| self.correlation_finding(h, truncated))
+            .collect()
     }
 }
 
@@ -500,6 +521,15 @@ mod tests {
         assert_eq!(severity_of(Some("informational")), Severity::Info);
         assert_eq!(severity_of(Some("critical")), Severity::Critical);
         assert_eq!(severity_of(None), Severity::Medium);
+    }
+
+    #[test]
+    fn raw_anchors_leave_out_what_raw_bytes_may_spell_otherwise() {
+        assert_eq!(raw_anchor("kiwitool", false), "iwitool");
+        assert_eq!(raw_anchor("python-requests/2.25.1", false), "python-reque");
+        assert_eq!(raw_anchor("tool \"evil", true), "tool ");
+        assert_eq!(raw_anchor("tool \"evil", false), "tool \"evil");
+        assert_eq!(raw_anchor("ss", false), "");
     }
 
     #[test]

@@ -129,7 +129,9 @@ impl SigmaString {
                 _ => None,
             })
             .max_by_key(|l| l.len())?;
-        Some(if cased { best.clone() } else { lower(best) })
+        // NUL starts exsweep's own event-id needles; no rule literal may look like one.
+        let best = best.trim_start_matches('\0');
+        (!best.is_empty()).then(|| if cased { best.to_string() } else { lower(best) })
     }
 }
 
@@ -158,10 +160,11 @@ pub struct StrMatch {
     pub cased: bool,
 }
 
-/// Lowercase as the matcher compares: ASCII-only text stays borrowed-equal, other text goes
-/// through Unicode lowercasing (the same function on both sides).
+/// Lowercase as the matcher compares, the same function on both sides: each character on its
+/// own (`str::to_lowercase` makes a final sigma `ς`, which a pattern piece cut out of the same
+/// text would lower as `σ`).
 pub fn lower(s: &str) -> String {
-    if s.is_ascii() { s.to_ascii_lowercase() } else { s.to_lowercase() }
+    if s.is_ascii() { s.to_ascii_lowercase() } else { s.chars().flat_map(char::to_lowercase).collect() }
 }
 
 impl StrMatch {
@@ -285,6 +288,7 @@ mod tests {
         assert!(m("*a*b*c*", "xxaxxbxxc"));
         assert!(!m("*a*b*c*", "xxaxxcxxb"));
         assert!(m("ÄBC", "äbc"));
+        assert!(m("ΑΣ*", "ΑΣΒ"), "a final sigma in a pattern piece lowers as in the value");
         assert!(m("", ""));
         assert!(!m("", "x"));
         let cased = StrMatch::new(&SigmaString::parse("*WhoAmI*"), true);

@@ -249,7 +249,7 @@ fn timespan_ms(s: &str) -> Result<i64, String> {
     if n <= 0 {
         return Err(format!("timespan '{s}' must be positive"));
     }
-    Ok(n * per)
+    n.checked_mul(per).ok_or_else(|| format!("timespan '{s}' is too long"))
 }
 
 fn count_condition(y: &Yaml) -> Result<(CountCondition, Option<String>), String> {
@@ -472,6 +472,13 @@ mod tests {
             assert_eq!(r.logsource.product.as_deref(), Some("windows"));
             assert_eq!(r.conditions, vec!["sel".to_string()]);
         }
+    }
+
+    #[test]
+    fn huge_timespans_are_refused() {
+        assert!(timespan_ms("9223372036854775807s").unwrap_err().contains("too long"));
+        assert!(timespan_ms("300000000000y").is_err());
+        assert_eq!(timespan_ms("90m"), Ok(5_400_000));
     }
 
     #[test]

@@ -388,14 +388,36 @@ impl SigmaRules {
         for p in problems {
             self.problems.push(p);
         }
-        for c in &links {
-            if !c.generate {
-                for r in c.base_rules() {
-                    self.rules[r].generates = false;
+        let base = self.correlations.len();
+        self.correlations.extend(links);
+        for ci in base..self.correlations.len() {
+            let c = &self.correlations[ci];
+            // The fields a correlation groups and counts by must be in the records its rules see.
+            let mut wanted: Vec<(usize, String)> = Vec::new();
+            for (slot, r) in c.refs.iter().enumerate() {
+                if let crate::correlation::Ref::Rule(i) = r {
+                    for col in c.group_by.iter().chain(&c.field) {
+                        wanted.push((*i, c.field_for(col, slot)));
+                    }
+                }
+            }
+            let silence = !c.generate;
+            let refs = c.refs.clone();
+            for (i, f) in wanted {
+                if !self.rules[i].shown.contains(&f) {
+                    self.rules[i].shown.push(f);
+                }
+            }
+            if silence {
+                // Only the correlation reports: neither its rules nor the correlations it uses.
+                for r in refs {
+                    match r {
+                        crate::correlation::Ref::Rule(i) => self.rules[i].generates = false,
+                        crate::correlation::Ref::Correlation(j) => self.correlations[j].generates = false,
+                    }
                 }
             }
         }
-        self.correlations.extend(links);
         self.drop_buckets();
     }
 
@@ -453,7 +475,11 @@ impl SigmaRules {
     /// Registers fields rule `i`'s findings show besides those it reads (see [`CompiledRule`]).
     pub fn show_fields(&mut self, i: usize, fields: Vec<String>) {
         if let Some(r) = self.rules.get_mut(i) {
-            r.shown = fields;
+            for f in fields {
+                if !r.shown.contains(&f) {
+                    r.shown.push(f);
+                }
+            }
         }
         self.drop_buckets();
     }
@@ -705,10 +731,9 @@ impl SigmaRules {
                     text.extend_from_slice(v.as_bytes());
                     text.push(0);
                     if !v.is_ascii() {
-                        // Case variants outside ASCII that fold into it (the Kelvin sign, long s).
-                        text.extend_from_slice(v.to_lowercase().as_bytes());
-                        text.push(0);
-                        text.extend_from_slice(v.to_uppercase().as_bytes());
+                        // Lowered as the tests lower, with the two characters outside ASCII that
+                        // case-fold into it (the Kelvin sign lowers to `k`; long s folds to `s`).
+                        text.extend(crate::pattern::lower(v).replace('\u{17F}', "s").as_bytes());
                         text.push(0);
                     }
                 }
@@ -718,10 +743,16 @@ impl SigmaRules {
                 s.text = text;
             }
             if !bucket.event_id_slots.is_empty() {
-                for i in ev.find("EventID").iter() {
+                // Every value a rule's `EventID` (in any spelling) can reach, read as tests read it.
+                let ids = (0..ev.entries.len()).filter(|&i| crate::event::same_name(ev.entries[i].name, "EventID"));
+                for i in ids {
+                    let whole =
+                        |n: crate::value::Num| n.int.or_else(|| (n.float.fract() == 0.0).then_some(n.float as i128));
                     if let Some(slot) = ev
                         .value(i)
-                        .and_then(|v| v.trim().parse::<u32>().ok())
+                        .and_then(crate::value::parse_number)
+                        .and_then(whole)
+                        .and_then(|n| u32::try_from(n).ok())
                         .and_then(|n| bucket.event_id_slots.get(&n))
                     {
                         bucket.hit(*slot, s, generation);

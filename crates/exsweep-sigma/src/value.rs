@@ -48,11 +48,38 @@ pub enum CmpOp {
 
 impl CmpOp {
     pub fn holds(self, a: f64, b: f64) -> bool {
-        match self {
-            CmpOp::Gt => a > b,
-            CmpOp::Gte => a >= b,
-            CmpOp::Lt => a < b,
-            CmpOp::Lte => a <= b,
+        self.holds_ordering(a.partial_cmp(&b))
+    }
+
+    fn holds_ordering(self, o: Option<std::cmp::Ordering>) -> bool {
+        use std::cmp::Ordering::*;
+        matches!(
+            (self, o),
+            (CmpOp::Gt, Some(Greater))
+                | (CmpOp::Gte, Some(Greater | Equal))
+                | (CmpOp::Lt, Some(Less))
+                | (CmpOp::Lte, Some(Less | Equal))
+        )
+    }
+}
+
+/// A number of a rule or an event: whole numbers are compared exactly (an `f64` would call
+/// 9007199254740993 and 9007199254740992 equal), others as floating point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Num {
+    pub float: f64,
+    pub int: Option<i128>,
+}
+
+impl Num {
+    pub fn of_int(i: i128) -> Num {
+        Num { float: i as f64, int: Some(i) }
+    }
+
+    fn compare(&self, other: &Num) -> Option<std::cmp::Ordering> {
+        match (self.int, other.int) {
+            (Some(a), Some(b)) => Some(a.cmp(&b)),
+            _ => self.float.partial_cmp(&other.float),
         }
     }
 }
@@ -134,9 +161,9 @@ pub enum ValueTest {
     Str(StrMatch),
     Regex(Box<Rx>),
     Cidr(Cidr),
-    Cmp(CmpOp, f64),
+    Cmp(CmpOp, Num),
     /// A number: equal as a number (decimal or `0x` hex in the event) or as text.
-    NumEq(f64, String),
+    NumEq(Num, String),
     Bool(bool),
     /// `null`: the field is absent or empty.
     Null,
@@ -144,13 +171,16 @@ pub enum ValueTest {
     Time(TimePart, Box<ValueTest>),
 }
 
-/// Parses an event value as a number: decimal, or hexadecimal with `0x`.
-pub fn parse_number(s: &str) -> Option<f64> {
+/// Parses a value as a number: decimal, hexadecimal with `0x`, or floating point.
+pub fn parse_number(s: &str) -> Option<Num> {
     let t = s.trim();
     if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        return u64::from_str_radix(h, 16).ok().map(|v| v as f64);
+        return u128::from_str_radix(h, 16).ok().and_then(|v| i128::try_from(v).ok()).map(Num::of_int);
     }
-    t.parse::<f64>().ok().filter(|v| v.is_finite())
+    if let Ok(i) = t.parse::<i128>() {
+        return Some(Num::of_int(i));
+    }
+    t.parse::<f64>().ok().filter(|v| v.is_finite()).map(|f| Num { float: f, int: None })
 }
 
 /// (year, month, day, hour, minute) of `YYYY-MM-DD[T ]HH:MM...`.
@@ -163,9 +193,9 @@ fn date_parts(s: &str) -> Option<(i16, i8, i8, i8, i8)> {
     Some((num(0..4)?, num(5..7)? as i8, num(8..10)? as i8, num(11..13)? as i8, num(14..16)? as i8))
 }
 
-fn time_part(part: TimePart, s: &str) -> Option<f64> {
+fn time_part(part: TimePart, s: &str) -> Option<i128> {
     let (y, mo, d, h, mi) = date_parts(s)?;
-    Some(f64::from(match part {
+    Some(i128::from(match part {
         TimePart::Minute => i16::from(mi),
         TimePart::Hour => i16::from(h),
         TimePart::Day => i16::from(d),
@@ -182,20 +212,18 @@ impl ValueTest {
             ValueTest::Str(m) => m.is_match(v, lowered),
             ValueTest::Regex(r) => r.is_match(v),
             ValueTest::Cidr(c) => c.contains(v),
-            ValueTest::Cmp(op, n) => parse_number(v).is_some_and(|x| op.holds(x, *n)),
-            ValueTest::NumEq(n, text) => lowered == text || parse_number(v) == Some(*n),
+            ValueTest::Cmp(op, n) => parse_number(v).is_some_and(|x| op.holds_ordering(x.compare(n))),
+            ValueTest::NumEq(n, text) => {
+                lowered == text || parse_number(v).is_some_and(|x| x.compare(n) == Some(std::cmp::Ordering::Equal))
+            }
             ValueTest::Bool(b) => lowered == if *b { "true" } else { "false" },
             ValueTest::Null => v.is_empty(),
             ValueTest::Time(part, inner) => time_part(*part, v).is_some_and(|x| {
-                let t = format_number(x);
+                let t = x.to_string();
                 inner.is_match(&t, &t)
             }),
         }
     }
-}
-
-fn format_number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { x.to_string() }
 }
 
 /// A value test and the needles (one of them) a matching value contains.
@@ -206,6 +234,9 @@ pub struct ValueMatcher {
     /// Set when the test has one needle worth an automaton entry (see
     /// [`crate::needles::MIN_TEST_NEEDLE`]): the test cannot hold unless the prefilter saw it.
     pub needle_id: Option<u32>,
+    /// Which value of the rule it came from: the variants of one value (`windash`,
+    /// `base64offset`, `expand`) are alternatives, also under `all`.
+    pub group: u32,
 }
 
 /// How a `fieldref` compares the two fields.
@@ -240,9 +271,7 @@ impl Item {
     /// one for the item).
     pub fn clauses(&self) -> Vec<Vec<String>> {
         match &self.test {
-            ItemTest::Values { tests, all: true, neq: false } => {
-                tests.iter().filter_map(|t| t.needles.clone()).collect()
-            }
+            ItemTest::Values { tests, all: true, neq: false } => group_needles(tests).into_iter().flatten().collect(),
             _ => self.needles().into_iter().collect(),
         }
     }
@@ -251,12 +280,27 @@ impl Item {
     pub fn needles(&self) -> Option<Vec<String>> {
         match &self.test {
             ItemTest::Values { tests, all, neq: false } => {
-                let sets = tests.iter().map(|t| t.needles.clone());
-                if *all { crate::needles::best(sets) } else { crate::needles::union(sets) }
+                if *all {
+                    crate::needles::best(group_needles(tests))
+                } else {
+                    crate::needles::union(tests.iter().map(|t| t.needles.clone()))
+                }
             }
             _ => None,
         }
     }
+}
+
+/// Per value (group of variants), the union of its variants' needles.
+fn group_needles(tests: &[ValueMatcher]) -> Vec<Option<Vec<String>>> {
+    let mut groups: Vec<(u32, Vec<Option<Vec<String>>>)> = Vec::new();
+    for t in tests {
+        match groups.last_mut() {
+            Some((g, v)) if *g == t.group => v.push(t.needles.clone()),
+            _ => groups.push((t.group, vec![t.needles.clone()])),
+        }
+    }
+    groups.into_iter().map(|(_, v)| crate::needles::union(v)).collect()
 }
 
 /// Modifiers as written, in order.
@@ -330,11 +374,14 @@ fn parse_mods(names: &[&str]) -> Result<Mods, String> {
             other => return Err(format!("unknown modifier '{other}'")),
         }
     }
-    let kinds = [m.exists, m.fieldref, m.re, m.cidr, m.cmp.is_some()].iter().filter(|&&b| b).count();
+    let kinds = [m.exists, m.fieldref, m.re, m.cidr, m.cmp.is_some() && m.time.is_none(), m.time.is_some()]
+        .iter()
+        .filter(|&&b| b)
+        .count();
     if kinds > 1 {
         return Err(format!("modifiers '{}' cannot be combined", names.join("|")));
     }
-    if (m.re || m.cidr || m.exists || m.cmp.is_some()) && !m.steps.is_empty() {
+    if (m.re || m.cidr || m.exists || m.cmp.is_some() || m.time.is_some()) && !m.steps.is_empty() {
         return Err(format!("modifiers '{}' cannot be combined", names.join("|")));
     }
     Ok(m)
@@ -348,6 +395,9 @@ enum Val {
 }
 
 const MAX_VARIANTS: usize = 4096;
+
+/// Tests one detection item may compile into, variants included.
+const MAX_TESTS_PER_ITEM: usize = 20_000;
 
 fn plain_bytes(v: &Val, what: &str) -> Result<Vec<u8>, String> {
     match v {
@@ -576,16 +626,18 @@ pub fn compile_item(key: &str, value: &Yaml, placeholders: &Placeholders) -> Res
         mods.steps.push(Step::Contains);
     }
     let mut tests = Vec::new();
-    for v in values {
-        compile_value(v, &mods, placeholders, &mut tests).map_err(|e| format!("'{key}': {e}"))?;
+    for (g, v) in values.iter().enumerate() {
+        compile_value(v, &mods, placeholders, g as u32, &mut tests).map_err(|e| format!("'{key}': {e}"))?;
+        if tests.len() > MAX_TESTS_PER_ITEM {
+            return Err(format!("'{key}': its values and their variants make more than {MAX_TESTS_PER_ITEM} tests"));
+        }
     }
     if field.as_deref().is_some_and(|f| crate::event::same_name(f, "EventID")) {
         for t in &mut tests {
-            if let ValueTest::NumEq(n, _) = t.test
-                && n.fract() == 0.0
-                && (0.0..=f64::from(u32::MAX)).contains(&n)
+            if let ValueTest::NumEq(n, _) = &t.test
+                && let Some(id) = n.int.and_then(|i| u32::try_from(i).ok())
             {
-                t.needles = Some(vec![crate::needles::event_id_needle(n as u32)]);
+                t.needles = Some(vec![crate::needles::event_id_needle(id)]);
             }
         }
     }
@@ -596,29 +648,30 @@ fn compile_value(
     v: &Yaml,
     mods: &Mods,
     placeholders: &Placeholders,
+    group: u32,
     out: &mut Vec<ValueMatcher>,
 ) -> Result<(), String> {
     if matches!(v, Yaml::Null) {
         if mods.re || mods.cidr || mods.cmp.is_some() || !mods.steps.is_empty() {
             return Err("null cannot take value modifiers".into());
         }
-        out.push(ValueMatcher { test: ValueTest::Null, needles: None, needle_id: None });
+        out.push(ValueMatcher { test: ValueTest::Null, needles: None, needle_id: None, group });
         return Ok(());
     }
     let text = scalar_text(v).ok_or_else(|| format!("unsupported value {v:?}"))?;
     if mods.re {
         let (rx, needles) = compile_regex(&text, mods.re_flags)?;
-        out.push(ValueMatcher { test: ValueTest::Regex(Box::new(rx)), needles, needle_id: None });
+        out.push(ValueMatcher { test: ValueTest::Regex(Box::new(rx)), needles, needle_id: None, group });
         return Ok(());
     }
     if mods.cidr {
         let c = Cidr::parse(&text).ok_or_else(|| format!("'{text}' is not a CIDR network"))?;
-        out.push(ValueMatcher { test: ValueTest::Cidr(c), needles: None, needle_id: None });
+        out.push(ValueMatcher { test: ValueTest::Cidr(c), needles: None, needle_id: None, group });
         return Ok(());
     }
     let number = match v {
-        Yaml::Integer(i) => Some(*i as f64),
-        Yaml::Real(r) => r.parse::<f64>().ok(),
+        Yaml::Integer(i) => Some(Num::of_int(i128::from(*i))),
+        Yaml::Real(r) => parse_number(r),
         _ => None,
     };
     if let Some(op) = mods.cmp {
@@ -628,7 +681,7 @@ fn compile_value(
             Some(p) => ValueTest::Time(p, Box::new(test)),
             None => test,
         };
-        out.push(ValueMatcher { test, needles: None, needle_id: None });
+        out.push(ValueMatcher { test, needles: None, needle_id: None, group });
         return Ok(());
     }
     if let Some(p) = mods.time {
@@ -637,18 +690,24 @@ fn compile_value(
             test: ValueTest::Time(p, Box::new(ValueTest::NumEq(n, text))),
             needles: None,
             needle_id: None,
+            group,
         });
         return Ok(());
     }
     if mods.steps.is_empty() {
         match v {
             Yaml::Integer(_) | Yaml::Real(_) => {
-                let n = number.unwrap_or(f64::NAN);
-                out.push(ValueMatcher { test: ValueTest::NumEq(n, lower(&text)), needles: None, needle_id: None });
+                let n = number.unwrap_or(Num { float: f64::NAN, int: None });
+                out.push(ValueMatcher {
+                    test: ValueTest::NumEq(n, lower(&text)),
+                    needles: None,
+                    needle_id: None,
+                    group,
+                });
                 return Ok(());
             }
             Yaml::Boolean(b) => {
-                out.push(ValueMatcher { test: ValueTest::Bool(*b), needles: None, needle_id: None });
+                out.push(ValueMatcher { test: ValueTest::Bool(*b), needles: None, needle_id: None, group });
                 return Ok(());
             }
             _ => {}
@@ -690,7 +749,7 @@ fn compile_value(
     for val in vals {
         let s = as_str(val, "matching")?;
         let needles = s.needle(mods.cased).map(|n| vec![n]);
-        out.push(ValueMatcher { test: ValueTest::Str(StrMatch::new(&s, mods.cased)), needles, needle_id: None });
+        out.push(ValueMatcher { test: ValueTest::Str(StrMatch::new(&s, mods.cased)), needles, needle_id: None, group });
     }
     Ok(())
 }
@@ -750,11 +809,16 @@ mod tests {
 
     #[test]
     fn numbers_match_decimal_and_hex() {
-        let t = ValueTest::NumEq(16.0, "16".into());
+        let t = ValueTest::NumEq(Num::of_int(16), "16".into());
         assert!(t.is_match("16", "16"));
         assert!(t.is_match("0x10", "0x10"));
         assert!(!t.is_match("17", "17"));
-        assert_eq!(time_part(TimePart::Hour, "2021-03-03T23:10:00.000Z"), Some(23.0));
-        assert_eq!(time_part(TimePart::Week, "2021-03-03 10:00:00"), Some(9.0));
+        assert_eq!(time_part(TimePart::Hour, "2021-03-03T23:10:00.000Z"), Some(23));
+        assert_eq!(time_part(TimePart::Week, "2021-03-03 10:00:00"), Some(9));
+        // Whole numbers beyond f64's precision are told apart.
+        let big = ValueTest::NumEq(Num::of_int(9_007_199_254_740_993), "9007199254740993".into());
+        assert!(big.is_match("9007199254740993", "9007199254740993"));
+        assert!(!big.is_match("9007199254740992", "9007199254740992"));
+        assert!(!big.is_match("0x20000000000000", "0x20000000000000"));
     }
 }

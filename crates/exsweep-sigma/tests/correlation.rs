@@ -285,3 +285,123 @@ fn broken_correlations_are_problems() {
     assert_eq!(r.len(), 4, "the detection rules still load");
     assert!(r.correlations().is_empty());
 }
+
+#[test]
+fn ranges_and_equality_are_judged_on_whole_windows() {
+    let range = BRUTE.replace("        gte: 10\n", "        gte: 2\n        lte: 3\n");
+    let ten: Vec<_> = (0..10).map(|i| (i, security(4625, "alice", "x"))).collect();
+    assert!(run(&range, &ten).1.is_empty(), "ten in the window is outside 2..=3");
+    let three: Vec<_> = (0..3).map(|i| (i, security(4625, "alice", "x"))).collect();
+    let (_, hits) = run(&range, &three);
+    assert_eq!(hits.iter().map(|h| h.count).collect::<Vec<_>>(), vec![3]);
+    let eq = BRUTE.replace("        gte: 10\n", "        eq: 3\n");
+    assert!(run(&eq, &ten).1.is_empty());
+    assert_eq!(run(&eq, &three).1.len(), 1);
+}
+
+#[test]
+fn events_without_a_group_field_belong_to_no_group() {
+    let lacking = |i: i64| {
+        let mut ev = security(4625, "x", "y");
+        ev.data.retain(|(k, _)| k.as_deref() != Some("TargetUserName"));
+        (i, ev)
+    };
+    let evs: Vec<_> = (0..12).map(lacking).collect();
+    assert!(run(BRUTE, &evs).1.is_empty());
+}
+
+#[test]
+fn a_used_correlation_reports_only_through_the_one_using_it() {
+    let chain = r#"
+title: Many failures
+name: many_failures
+correlation:
+    type: event_count
+    rules: [failed_logon]
+    group-by: [TargetUserName]
+    timespan: 10m
+    condition:
+        gte: 3
+---
+title: Failures then success
+correlation:
+    type: temporal_ordered
+    rules: [many_failures, successful_logon]
+    group-by: [TargetUserName]
+    timespan: 1h
+"#;
+    let (r, _) = run(chain, &[]);
+    let by_title = |t: &str| r.correlations().iter().find(|c| c.info.title == t).unwrap();
+    assert!(!by_title("Many failures").generates);
+    assert!(by_title("Failures then success").generates);
+}
+
+#[test]
+fn long_windows_stay_linear() {
+    // 50,000 events in one group, a threshold never reached: each event costs a constant.
+    let spread = r#"
+title: Many accounts
+correlation:
+    type: value_count
+    rules: [failed_logon]
+    group-by: [IpAddress]
+    timespan: 30d
+    condition:
+        field: TargetUserName
+        gte: 100000
+"#;
+    let evs: Vec<_> = (0..50_000).map(|i| (i, security(4625, &format!("user{}", i % 70_000), "10.0.0.7"))).collect();
+    assert!(run(spread, &evs).1.is_empty());
+}
+
+/// Correlations over IIS lines: the fields they group by are in the records their rules see,
+/// even though the rules themselves read only the path.
+#[test]
+fn correlations_group_web_requests_by_their_own_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("inetpub/logs/LogFiles/W3SVC1");
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut text = String::from(
+        "#Software: Microsoft Internet Information Services 8.5\n#Version: 1.0\n#Date: 2021-03-03 00:00:00\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n",
+    );
+    // Four probes from four addresses, then three from one.
+    for (i, ip) in
+        ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "198.51.100.9", "198.51.100.9", "198.51.100.9"]
+            .iter()
+            .enumerate()
+    {
+        text += &format!("2021-03-03 06:00:{i:02} 10.0.1.31 GET /probe - 443 - {ip} curl/7.1 - 404 0 0 1\n");
+    }
+    std::fs::write(logs.join("u_ex210303.log"), text).unwrap();
+    let rules = r#"
+title: Probe
+name: probe
+logsource:
+    category: webserver
+detection:
+    selection:
+        cs-uri-stem: '/probe'
+    condition: selection
+---
+title: Same client probes three times
+correlation:
+    type: event_count
+    rules: [probe]
+    group-by: [c-ip]
+    timespan: 1m
+    condition:
+        gte: 3
+level: high
+"#;
+    let mut r = SigmaRules::new();
+    r.add_yaml(rules, "probe.yml");
+    r.finish();
+    let detector = exsweep_sigma::SigmaDetector::new(r);
+    let report = exsweep_core::Engine::new(vec![Box::new(detector)])
+        .scan(&[dir.path().to_path_buf()], &exsweep_core::ScanOptions::default())
+        .unwrap();
+    let hits: Vec<_> = report.findings.iter().filter(|f| f.rule_source == "sigma").collect();
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    assert_eq!(hits[0].extra["group"]["c-ip"], "198.51.100.9");
+    assert_eq!(hits[0].line, Some(11));
+}

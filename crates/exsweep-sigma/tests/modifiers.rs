@@ -104,6 +104,18 @@ const CASES: &[Case] = &[
         &[("CommandLine", "-e SQBFAFgA")],
     ),
     (
+        "windash|contains|all (each value through any dash)",
+        "sel:\n    CommandLine|windash|contains|all:\n        - ' -a '\n        - ' -b '\ncondition: sel",
+        &[("CommandLine", "x /a –b y")],
+        &[("CommandLine", "x /a y")],
+    ),
+    (
+        "base64offset|contains|all (each value at any offset)",
+        "sel:\n    CommandLine|base64offset|contains|all:\n        - 'http://'\n        - 'evil'\ncondition: sel",
+        &[("CommandLine", "powershell -e aHR0cDovL2V2aWwuY29tL2V2aWw=")],
+        &[("CommandLine", "powershell -e aHR0cDovL2dvb2QuY29t")],
+    ),
+    (
         "windash",
         "sel:\n    CommandLine|windash|contains: ' -enc '\ncondition: sel",
         &[("CommandLine", "powershell /enc abc")],

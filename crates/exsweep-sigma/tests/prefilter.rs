@@ -100,6 +100,22 @@ detection:
         CommandLine|wide|base64offset|contains: 'IEX'
     condition: 1 of sel_*
 ---
+title: Regex Schtasks Not
+logsource: {product: windows, category: process_creation}
+detection:
+    sel:
+        CommandLine|contains: '/create'
+    filter:
+        CommandLine|re: '(?i)schtasks'
+    condition: sel and not filter
+---
+title: Nul Literal
+logsource: {product: windows, category: process_creation}
+detection:
+    sel:
+        CommandLine|cased|contains: "\0EventID=4624"
+    condition: sel
+---
 title: Nothing to anchor
 logsource: {product: windows, category: process_creation}
 detection:
@@ -174,6 +190,16 @@ fn tricky_cases_agree_and_fire() {
         ..EventRecord::default()
     };
     assert_eq!(agree(&r, &sec(4688, "")), vec!["Event id only"]);
+    // Kelvin sign and long s together, for a case-insensitive regex; and a `not` over one.
+    assert!(!agree(&r, &sysmon1("schta\u{17F}\u{212A}s /create", exe)).contains(&"Regex Schtasks Not".to_string()));
+    assert_eq!(agree(&r, &sysmon1("at /create", exe)), vec!["Regex Schtasks Not"]);
+    // A rule literal that looks like the internal event-id needles is just text.
+    assert_eq!(agree(&r, &sysmon1("x \0EventID=4624 y", exe)), vec!["Nul Literal"]);
+    // Event ids that evaluation reads in hex, or from a data field, are marked for the prefilter too.
+    let mut hex = sec(4624, "");
+    hex.event_id = None;
+    hex.data.push((Some("EventID".into()), "0x1250".into()));
+    assert_eq!(agree(&r, &hex), vec!["Event id only"]);
     assert_eq!(agree(&r, &sec(4624, "2")), vec!["Event id and not"]);
     assert!(agree(&r, &sec(4624, "3")).is_empty());
     assert!(agree(&r, &sec(4634, "2")).is_empty());
