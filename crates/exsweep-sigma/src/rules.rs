@@ -744,7 +744,10 @@ impl SigmaRules {
             }
             if !bucket.event_id_slots.is_empty() {
                 // Every value a rule's `EventID` (in any spelling) can reach, read as tests read it.
-                let ids = (0..ev.entries.len()).filter(|&i| crate::event::same_name(ev.entries[i].name, "EventID"));
+                let named_event_id = |n: &str| {
+                    n.len() >= 7 && n.as_bytes()[0].eq_ignore_ascii_case(&b'e') && crate::event::same_name(n, "EventID")
+                };
+                let ids = (0..ev.entries.len()).filter(|&i| named_event_id(ev.entries[i].name));
                 for i in ids {
                     let whole =
                         |n: crate::value::Num| n.int.or_else(|| (n.float.fract() == 0.0).then_some(n.float as i128));
