@@ -70,7 +70,7 @@ mod tests {
         assert_eq!(r.len(), super::RULE_FILES.len());
         for rule in r.rules() {
             assert!(rule.info.id.as_deref().is_some_and(|id| id.starts_with("EXS-")), "{:?}", rule.info.title);
-            assert!(rule.needles.is_some(), "{} has no prefilter needle", rule.info.title);
+            assert!(rule.needles().is_some(), "{} has no prefilter needle", rule.info.title);
         }
     }
 

@@ -10,7 +10,7 @@ use yaml_rust2::Yaml;
 
 /// A search identifier: a map of items (all must match), or a list of those or of keywords
 /// (any must match).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Selection {
     All(Vec<Item>),
     Any(Vec<Selection>),
@@ -27,7 +27,7 @@ pub enum Node {
 }
 
 /// Compiled search identifiers and condition.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Detection {
     pub names: Vec<String>,
     pub sels: Vec<Selection>,

@@ -113,6 +113,20 @@ fn sorted(mut l: Vec<String>) -> Vec<String> {
     l
 }
 
+/// The anchors of a rule set: each rule's needles through `anchor`, or `None` when a rule has no
+/// needles or gives an anchor the raw-byte prefilters cannot search (empty; non-ASCII, as needles
+/// are lowered and those prefilters fold ASCII only; or an event-id needle).
+fn anchors_of<'r>(
+    needles: impl Iterator<Item = Option<&'r [String]>>,
+    anchor: impl Fn(&str) -> String,
+) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for n in needles {
+        out.extend(n?.iter().map(|x| anchor(x)));
+    }
+    out.iter().all(|a| !a.is_empty() && a.is_ascii() && !a.starts_with('\0')).then(|| sorted(out))
+}
+
 impl SigmaDetector {
     pub fn new(rules: SigmaRules) -> SigmaDetector {
         let mut kinds = Vec::new();
@@ -127,15 +141,8 @@ impl SigmaDetector {
             kinds.extend([ArtifactKind::Evtx, ArtifactKind::EventExport]);
             // Chunks of binary EVTX are skipped when they hold none of these (every Windows rule
             // has some); exports are read whole.
-            let mut lits: Option<Vec<String>> = Some(Vec::new());
-            for r in rules.rules().iter().filter(sees_events) {
-                match (&mut lits, &r.chunk_needles) {
-                    (Some(l), Some(n)) => l.extend(n.iter().map(|x| raw_anchor(x, false))),
-                    _ => lits = None,
-                }
-            }
-            let lits = lits.filter(|l| l.iter().all(|x| !x.is_empty()));
-            anchors.push((ArtifactKind::Evtx, lits.map(sorted)));
+            let chunk = rules.rules().iter().filter(sees_events).map(|r| r.chunk_needles.as_deref());
+            anchors.push((ArtifactKind::Evtx, anchors_of(chunk, |x| raw_anchor(x, false))));
         }
         for kind in [ArtifactKind::IisW3c, ArtifactKind::Httpproxy, ArtifactKind::EcpServer, ArtifactKind::OabGenerator]
         {
@@ -146,22 +153,10 @@ impl SigmaDetector {
                 continue;
             }
             kinds.push(kind);
-            let mut lits: Option<Vec<String>> = Some(Vec::new());
-            for r in mine {
-                match (&mut lits, &r.needles) {
-                    (Some(l), Some(n)) => l.extend(n.iter().map(|x| {
-                        if kind == ArtifactKind::IisW3c {
-                            raw_anchor(&iis_line_anchor(x), false)
-                        } else {
-                            raw_anchor(x, true)
-                        }
-                    })),
-                    _ => lits = None,
-                }
-            }
-            // Non-ASCII needles are lowered, and the line prefilter folds ASCII only.
-            let lits = lits.filter(|l| l.iter().all(|x| !x.is_empty() && x.is_ascii() && !x.starts_with('\0')));
-            let lits = lits.map(sorted);
+            let iis = kind == ArtifactKind::IisW3c;
+            let lits = anchors_of(mine.iter().map(|r| r.needles()), |x| {
+                if iis { raw_anchor(&iis_line_anchor(x), false) } else { raw_anchor(x, true) }
+            });
             anchors.push((kind, lits));
         }
         let looks: Vec<Option<Presentation>> = rules.rules().iter().map(|r| Presentation::of(&r.info)).collect();

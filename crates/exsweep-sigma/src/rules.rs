@@ -3,9 +3,9 @@
 //!
 //! Evaluation is routed and prefiltered. Each record names its logsources (see
 //! [`crate::logsource`]); the rules of that route form a *bucket*, built once per route on first
-//! use, with one ASCII case-insensitive Aho-Corasick automaton over the needles of its rules (see
-//! [`crate::needles`]). One pass of that automaton over the record's values tells which rules can
-//! match; only those, and the few rules without needles, are evaluated in full. Results come in
+//! use, with one Aho-Corasick automaton over the (lowercase) needles of its rules (see
+//! [`crate::needles`]). One pass of that automaton over the record's values, lowered as they are
+//! copied, tells which rules can match; only those, and the few rules without needles, are evaluated in full. Results come in
 //! rule order (files sorted, rules in file order), whatever the thread count.
 
 use crate::columns::{ColumnLog, flat_columns};
@@ -80,10 +80,8 @@ pub struct CompiledRule {
     pub clauses: Vec<Vec<String>>,
     /// The clauses as needle ids.
     clause_ids: Vec<Vec<u32>>,
-    /// The most selective clause: one of these is in every matching record.
-    pub needles: Needles,
-    /// Needles found in the raw bytes of any EVTX chunk holding a matching record: those of tests
-    /// on fields EVTX always stores as text (see [`CHUNK_TEXT_FIELDS`]). `None`: unknown.
+    /// Needles found in the raw bytes of any EVTX chunk holding a matching record (see
+    /// [`chunk_needles`]). `None`: unknown.
     pub chunk_needles: Needles,
     /// The fields the rule reads (for evidence), and whether it searches keywords.
     pub fields: (Vec<String>, bool),
@@ -92,6 +90,23 @@ pub struct CompiledRule {
     /// False for rules a correlation uses without `generate: true`: their hits feed the
     /// correlation only.
     pub generates: bool,
+}
+
+impl CompiledRule {
+    /// The most selective clause: one of these is in every matching record.
+    pub fn needles(&self) -> Option<&[String]> {
+        self.clauses.first().map(Vec::as_slice)
+    }
+
+    /// Derives what the prefilter and the findings need from the detection, as compiled or as
+    /// changed by a filter.
+    fn derive(&mut self, table: &mut NeedleTable) {
+        self.detection.assign_needle_ids(table);
+        self.clauses = self.detection.clauses();
+        self.clause_ids = self.clauses.iter().map(|c| c.iter().map(|n| table.id(n)).collect()).collect();
+        self.fields = self.detection.fields();
+        self.chunk_needles = chunk_needles(&self.detection);
+    }
 }
 
 /// The rules of one route, with their prefilter.
@@ -345,36 +360,27 @@ impl SigmaRules {
 
     fn add_rule(&mut self, r: RuleDoc, detection: Result<Detection, String>) {
         match detection {
-            Ok(mut detection) => {
+            Ok(detection) => {
                 self.stats.rules += 1;
-                detection.assign_needle_ids(&mut self.needles);
-                let clauses = detection.clauses();
-                let needles = clauses.first().cloned();
-                let clause_ids = self.clause_ids(&clauses);
-                let fields = detection.fields();
-                let chunk_needles = chunk_needles(&detection);
-                self.rules.push(CompiledRule {
-                    shown: Vec::new(),
-                    chunk_needles,
-                    fields,
+                let mut rule = CompiledRule {
                     info: r.info,
                     logsource: r.logsource,
                     detection,
-                    clauses,
-                    clause_ids,
-                    needles,
+                    clauses: Vec::new(),
+                    clause_ids: Vec::new(),
+                    chunk_needles: None,
+                    fields: (Vec::new(), false),
+                    shown: Vec::new(),
                     generates: true,
-                });
+                };
+                rule.derive(&mut self.needles);
+                self.rules.push(rule);
             }
             Err(e) => {
                 let origin = r.info.origin.clone();
                 self.problem(&origin, Some(r.info.title), format!("cannot compile: {e}"));
             }
         }
-    }
-
-    fn clause_ids(&mut self, clauses: &[Vec<String>]) -> Vec<Vec<u32>> {
-        clauses.iter().map(|c| c.iter().map(|n| self.needles.id(n)).collect()).collect()
     }
 
     /// Applies the filters and links the correlations read so far. [`SigmaRules::load`] calls
@@ -441,25 +447,14 @@ impl SigmaRules {
             self.problems.push(problem(format!("filter names no loaded rule of its logsource ({what})")));
             return;
         }
+        let filter = match Detection::compile(&f.detection, std::slice::from_ref(&f.condition), &self.placeholders) {
+            Ok(d) => d,
+            Err(e) => return self.problems.push(problem(format!("cannot compile: {e}"))),
+        };
         for i in targets {
-            match Detection::compile(&f.detection, std::slice::from_ref(&f.condition), &self.placeholders) {
-                Ok(d) => {
-                    let rule = &mut self.rules[i];
-                    rule.detection.and(d);
-                    rule.fields = rule.detection.fields();
-                    rule.chunk_needles = chunk_needles(&rule.detection);
-                    rule.detection.assign_needle_ids(&mut self.needles);
-                    rule.clauses = rule.detection.clauses();
-                    rule.needles = rule.clauses.first().cloned();
-                    let clauses = rule.clauses.clone();
-                    let ids = self.clause_ids(&clauses);
-                    self.rules[i].clause_ids = ids;
-                }
-                Err(e) => {
-                    self.problems.push(problem(format!("cannot compile: {e}")));
-                    return;
-                }
-            }
+            let rule = &mut self.rules[i];
+            rule.detection.and(filter.clone());
+            rule.derive(&mut self.needles);
         }
         self.stats.filters_applied += 1;
     }
@@ -509,18 +504,6 @@ impl SigmaRules {
 
     pub fn correlations(&self) -> &[Correlation] {
         &self.correlations
-    }
-
-    /// Literals of which every record any rule can match holds one (ASCII case-insensitive), for
-    /// the scan's line prefilter; `None` when some rule has no needles.
-    pub fn anchors(&self) -> Option<Vec<String>> {
-        let mut out: Vec<String> = Vec::new();
-        for r in &self.rules {
-            out.extend(r.needles.clone()?);
-        }
-        out.sort();
-        out.dedup();
-        Some(out)
     }
 
     fn bucket(&self, route: &Route) -> Arc<Bucket> {

@@ -97,7 +97,7 @@ pub enum TimePart {
 
 /// A regular expression: Rust's `regex`, or `fancy-regex` for look-around and back-references
 /// (the documented fallback; `regex` guarantees linear time, `fancy-regex` backtracks).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Rx {
     Linear(regex::Regex),
     Backtracking(fancy_regex::Regex),
@@ -156,7 +156,7 @@ impl Cidr {
 }
 
 /// One compiled value test.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum ValueTest {
     Str(StrMatch),
     Regex(Box<Rx>),
@@ -227,7 +227,7 @@ impl ValueTest {
 }
 
 /// A value test and the needles (one of them) a matching value contains.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ValueMatcher {
     pub test: ValueTest,
     pub needles: Option<Vec<String>>,
@@ -249,7 +249,7 @@ pub enum RefMode {
 }
 
 /// What a detection item tests on its field.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum ItemTest {
     /// Any value test matches (every one with `all`); with `neq`, the field is present and none does.
     Values { tests: Vec<ValueMatcher>, all: bool, neq: bool },
@@ -260,7 +260,7 @@ pub enum ItemTest {
 }
 
 /// A compiled detection item. `field` is `None` for keywords (every value of the event).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Item {
     pub field: Option<String>,
     pub test: ItemTest,
