@@ -46,6 +46,8 @@ pub struct SourceResult {
     findings: Vec<Finding>,
     files_read: u64,
     bytes_read: u64,
+    files_swept: u64,
+    bytes_swept: u64,
 }
 
 impl SourceResult {
@@ -62,7 +64,15 @@ impl SourceResult {
             findings: listing_findings,
             files_read: 0,
             bytes_read: 0,
+            files_swept: 0,
+            bytes_swept: 0,
         }
+    }
+
+    /// Counts a file the file checks looked at.
+    pub fn add_swept(&mut self, bytes: u64) {
+        self.files_swept += 1;
+        self.bytes_swept += bytes;
     }
 
     /// Room for this many more findings (one allocation instead of doubling copies).
@@ -123,6 +133,79 @@ pub struct HostSummary {
     pub missing: Vec<String>,
     /// Titles of the coverage findings at medium severity (what cannot be ruled out).
     pub blind_spots: Vec<String>,
+    /// Activity groups the evidence is published for, most evidence first.
+    pub actors: Vec<ActorSummary>,
+    /// Findings attributed to more than one group at once (an indicator published for several):
+    /// shown, not resolved.
+    pub shared_attribution: Vec<SharedAttribution>,
+    /// Files the file checks looked at, and their bytes.
+    pub files_swept: u64,
+    pub bytes_swept: u64,
+}
+
+/// One activity group on one host.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ActorSummary {
+    pub actor: String,
+    /// Activity findings attributed to the group.
+    pub evidence: u64,
+    pub first_seen: Option<Timestamp>,
+    pub last_seen: Option<Timestamp>,
+    /// Rules that fired for it, with their counts.
+    pub rules: BTreeMap<String, u64>,
+    /// Findings that name this group and no other.
+    pub exclusive: u64,
+}
+
+/// A set of groups that one or more findings name together.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SharedAttribution {
+    pub actors: Vec<String>,
+    pub findings: u64,
+    /// One example finding's title.
+    pub example: String,
+}
+
+/// Attribution per host: every group named by an activity finding, with its evidence count,
+/// first and last time, and the findings that name several groups.
+pub fn attribute(findings: &[Finding]) -> (Vec<ActorSummary>, Vec<SharedAttribution>) {
+    let mut actors: BTreeMap<String, ActorSummary> = BTreeMap::new();
+    let mut shared: BTreeMap<Vec<String>, SharedAttribution> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.category.is_activity() && !f.actors.is_empty()) {
+        let mut names = f.actors.clone();
+        names.sort();
+        names.dedup();
+        for a in &names {
+            let e = actors.entry(a.clone()).or_insert_with(|| ActorSummary {
+                actor: a.clone(),
+                evidence: 0,
+                first_seen: None,
+                last_seen: None,
+                rules: BTreeMap::new(),
+                exclusive: 0,
+            });
+            e.evidence += 1;
+            if names.len() == 1 {
+                e.exclusive += 1;
+            }
+            *e.rules.entry(f.rule_id.clone()).or_insert(0) += 1;
+            if let Some(t) = f.time {
+                e.first_seen = Some(e.first_seen.map_or(t, |x| x.min(t)));
+                e.last_seen = Some(e.last_seen.map_or(t, |x| x.max(t)));
+            }
+        }
+        if names.len() > 1 {
+            let s = shared.entry(names.clone()).or_insert_with(|| SharedAttribution {
+                actors: names.clone(),
+                findings: 0,
+                example: f.title.clone(),
+            });
+            s.findings += 1;
+        }
+    }
+    let mut list: Vec<ActorSummary> = actors.into_values().collect();
+    list.sort_by(|a, b| b.evidence.cmp(&a.evidence).then(a.actor.cmp(&b.actor)));
+    (list, shared.into_values().collect())
 }
 
 /// Merges per-source results into hosts, adds coverage findings, and returns the sorted findings
@@ -141,7 +224,7 @@ pub fn finish(sources: Vec<SourceResult>, since: Timestamp) -> (Vec<Finding>, Ve
         let mut findings = Vec::new();
         let mut summary_sources = Vec::new();
         let mut installs = Vec::new();
-        let (mut files_read, mut bytes_read) = (0, 0);
+        let (mut files_read, mut bytes_read, mut files_swept, mut bytes_swept) = (0, 0, 0, 0);
         for mut s in group {
             for (f, inv) in s.families {
                 families.entry(f).or_default().merge(&inv);
@@ -164,6 +247,8 @@ pub fn finish(sources: Vec<SourceResult>, since: Timestamp) -> (Vec<Finding>, Ve
             summary_sources.push(s.label);
             files_read += s.files_read;
             bytes_read += s.bytes_read;
+            files_swept += s.files_swept;
+            bytes_swept += s.bytes_swept;
             if findings.is_empty() {
                 findings = std::mem::take(&mut s.findings);
             } else {
@@ -182,7 +267,10 @@ pub fn finish(sources: Vec<SourceResult>, since: Timestamp) -> (Vec<Finding>, Ve
             f.host = host.clone();
             f.assign_id();
         }
-        let summary = summarize(&host, summary_sources, installs, builds, &families, &findings, files_read, bytes_read);
+        let mut summary =
+            summarize(&host, summary_sources, installs, builds, &families, &findings, files_read, bytes_read);
+        summary.files_swept = files_swept;
+        summary.bytes_swept = bytes_swept;
         hosts.push(summary);
         // Moved, not copied: with one host (the usual case) no second array of findings exists.
         if all.is_empty() {
@@ -292,7 +380,12 @@ fn summarize(
         .filter(|f| f.category == Category::Coverage && f.severity >= Severity::Medium)
         .map(|f| f.title.clone())
         .collect();
+    let (actors, shared_attribution) = attribute(findings);
     HostSummary {
+        actors,
+        shared_attribution,
+        files_swept: 0,
+        bytes_swept: 0,
         host: host.to_string(),
         sources,
         exchange_installs: installs,

@@ -10,10 +10,12 @@ use crate::model::{ArtifactKind, Finding, RuleMeta, Severity};
 use crate::read::prefilter::CiLiterals;
 use crate::read::{self, Bom, Dialect, FieldGate, FileObs, Format, Gate, ReadOptions, SNIFF_LEN, events};
 use crate::record::Record;
-use crate::source::{Entry, ExchangeInstall, Locator, Source, SourceError, SourceLayout, ZipLimits, read_up_to};
+use crate::source::{
+    Entry, ExchangeInstall, Locator, LogicalPath, Source, SourceError, SourceLayout, ZipLimits, read_up_to,
+};
+use crate::sweep::{self, FileCheck, FileHashes, Located, SkipReason, SweepOptions, SweptFile};
 use crate::time::Timestamp;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +30,8 @@ pub struct ScanOptions {
     pub threads: Option<usize>,
     pub read: ReadOptions,
     pub zip: ZipLimits,
+    /// The file sweep (which files are read by content, and within which limits).
+    pub sweep: SweepOptions,
     /// Counters the caller may watch (progress display).
     pub progress: Option<Arc<Progress>>,
 }
@@ -39,6 +43,7 @@ impl Default for ScanOptions {
             threads: None,
             read: ReadOptions::default(),
             zip: ZipLimits::default(),
+            sweep: SweepOptions::default(),
             progress: None,
         }
     }
@@ -59,6 +64,9 @@ pub struct ScanStats {
     pub files_listed: u64,
     pub files_read: u64,
     pub bytes_read: u64,
+    /// Files the file checks looked at, and their bytes.
+    pub files_swept: u64,
+    pub bytes_swept: u64,
     pub elapsed: std::time::Duration,
 }
 
@@ -104,6 +112,8 @@ struct Artifact {
     class: PathClass,
     exchange_path: Option<String>,
     file_rule: Option<&'static RuleMeta>,
+    logical: LogicalPath,
+    located: Option<Located>,
 }
 
 /// What processing one file gave.
@@ -113,6 +123,8 @@ struct FileResult {
     family: Option<Family>,
     obs: Option<FileObs>,
     read: bool,
+    /// Bytes the file checks looked at (None: not swept).
+    swept: Option<u64>,
 }
 
 /// Extensions never sniffed as logs outside log folders (binaries, media, databases).
@@ -125,6 +137,7 @@ const SKIP_EXT: &[&str] = &[
 /// A configured scanner: detectors and their per-kind prefilters, built once.
 pub struct Engine {
     detectors: Vec<Box<dyn Detector>>,
+    file_checks: Vec<Box<dyn FileCheck>>,
     plans: Vec<(ArtifactKind, KindPlan)>,
 }
 
@@ -185,7 +198,13 @@ impl Engine {
                 (kind, KindPlan { detectors: ids, all, literals, fields, bulk, evtx_anchors })
             })
             .collect();
-        Engine { detectors, plans }
+        Engine { detectors, file_checks: Vec::new(), plans }
+    }
+
+    /// Adds checks over the content of swept files (YARA, IOCs, unknown files).
+    pub fn with_file_checks(mut self, checks: Vec<Box<dyn FileCheck>>) -> Engine {
+        self.file_checks.extend(checks);
+        self
     }
 
     fn plan(&self, kind: ArtifactKind) -> Option<&KindPlan> {
@@ -275,6 +294,11 @@ impl Engine {
             if let Some(o) = &r.obs {
                 stats.bytes_read += o.bytes;
             }
+            if let Some(n) = r.swept {
+                stats.files_swept += 1;
+                stats.bytes_swept += n;
+                per_source[a.source].add_swept(n);
+            }
             per_source[a.source].add_file(&a.entry, r.family, r.obs, r.findings);
         }
         for d in &self.detectors {
@@ -291,10 +315,14 @@ impl Engine {
     /// Reads one file; never fails (problems become findings).
     fn process(&self, src: &Source, a: &Artifact, opts: &ScanOptions) -> FileResult {
         let mut res = FileResult::default();
-        if let Some(rule) = a.file_rule {
+        let sweep = !self.file_checks.is_empty() && (a.located.is_some() || opts.sweep.all_files);
+        if sweep || a.file_rule.is_some() {
             res.read = true;
-            res.findings.push(file_finding(src, a, rule));
-            return res;
+            res.swept = self.sweep_file(src, a, &opts.sweep, &mut res.findings);
+            // A file rule's file (a dump, an archive) and a binary are not logs.
+            if a.file_rule.is_some() || a.class == PathClass::Skip {
+                return res;
+            }
         }
         if a.class == PathClass::Skip {
             return res;
@@ -355,9 +383,65 @@ impl Engine {
             findings.push(f);
         }
         res.family = family_of(a, kind, &obs);
-        res.findings = findings;
+        res.findings.extend(findings);
         res.obs = Some(obs);
         res
+    }
+
+    /// Reads a file for the file checks and the file rule; returns the bytes looked at, or None
+    /// when the file could not be swept (a coverage finding then says why).
+    fn sweep_file(&self, src: &Source, a: &Artifact, opts: &SweepOptions, out: &mut Vec<Finding>) -> Option<u64> {
+        let windows_path = sweep::windows_path(&a.entry.rel_path, &a.logical);
+        let result = sweep::with_bytes(src, &a.entry, opts, |data| {
+            let hashes = FileHashes::of(data);
+            let file = SweptFile {
+                source: src.index,
+                path: &a.entry.rel_path,
+                logical: &a.logical,
+                windows_path: &windows_path,
+                located: a.located.as_ref(),
+                entry: &a.entry,
+                hashes: &hashes,
+                data,
+                window_start: opts.window_start,
+            };
+            let mut found = Vec::new();
+            if let Some(rule) = a.file_rule {
+                let when = a.entry.mtime.map(|t| format!(", modified {t}")).unwrap_or_default();
+                found.push(
+                    file.finding(rule).with_evidence(&format!("{} ({} bytes{when})", a.entry.rel_path, a.entry.size)),
+                );
+            }
+            for c in &self.file_checks {
+                c.check(&file, &mut found);
+            }
+            (found, data.len() as u64)
+        });
+        match result {
+            Ok((found, n)) => {
+                out.extend(found);
+                Some(n)
+            }
+            Err(SkipReason(reason)) => {
+                if let Some(rule) = a.file_rule {
+                    let mut f = Finding::new(rule, ArtifactKind::File, &a.entry.rel_path)
+                        .with_evidence(&format!("{} ({} bytes)", a.entry.rel_path, a.entry.size))
+                        .with_extra("size", a.entry.size)
+                        .with_extra("hash_error", reason.clone());
+                    f.source = src.index;
+                    f.time = a.entry.mtime;
+                    out.push(f);
+                }
+                let mut f = Finding::new(&RULE_FILE, ArtifactKind::File, &a.entry.rel_path)
+                    .titled(format!("{} not swept: {reason}", a.entry.rel_path))
+                    .with_evidence(&reason)
+                    .with_extra("reasons", vec![reason.clone()])
+                    .with_extra("size", a.entry.size);
+                f.source = src.index;
+                out.push(f);
+                None
+            }
+        }
     }
 
     fn ctx<'a>(&self, src: &Source, a: &'a Artifact, kind: ArtifactKind) -> FileCtx<'a> {
@@ -504,33 +588,6 @@ impl Engine {
     }
 }
 
-/// A file-rule finding with the file's hash.
-fn file_finding(src: &Source, a: &Artifact, rule: &RuleMeta) -> Finding {
-    let mut f = Finding::new(rule, ArtifactKind::File, &a.entry.rel_path);
-    f.source = src.index;
-    f.time = a.entry.mtime;
-    let hashed = src.with_reader(&a.entry, |r| {
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            match r.read(&mut buf) {
-                Ok(0) => break Ok(h.finalize()),
-                Ok(n) => h.update(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => break Err(e),
-            }
-        }
-    });
-    match hashed {
-        Ok(Ok(d)) => f.sha256 = Some(d.iter().map(|b| format!("{b:02x}")).collect()),
-        Ok(Err(e)) | Err(e) => {
-            f = f.with_extra("hash_error", e.to_string());
-        }
-    }
-    let when = a.entry.mtime.map(|t| format!(", modified {t}")).unwrap_or_default();
-    f.with_evidence(&format!("{} ({} bytes{when})", a.entry.rel_path, a.entry.size)).with_extra("size", a.entry.size)
-}
-
 /// The coverage finding for a file that was not read in full.
 fn problem_finding(source: usize, path: &str, kind: ArtifactKind, obs: &FileObs) -> Finding {
     let reasons = obs.reasons();
@@ -653,7 +710,8 @@ fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
         }
     }
     let exchange_path = exchange.and_then(|x| x.match_path());
-    Artifact { source, entry, class, exchange_path, file_rule }
+    let located = sweep::place_of(layout, &entry.rel_path, &lp);
+    Artifact { source, entry, class, exchange_path, file_rule, logical: lp, located }
 }
 
 /// For tests and tools: the rule ids of the built-in detections written in Rust.

@@ -61,6 +61,33 @@ pub fn write(w: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
         if let (Some(a), Some(b)) = (h.first_activity, h.last_activity) {
             writeln!(w, "   malicious activity: first {a}, last {b}")?;
         }
+        if !h.actors.is_empty() {
+            writeln!(w, "   attribution (groups the indicators are published for):")?;
+            for a in &h.actors {
+                let span = match (a.first_seen, a.last_seen) {
+                    (Some(x), Some(y)) => format!("first {x}, last {y}"),
+                    _ => "undated".into(),
+                };
+                let only = if a.exclusive == a.evidence {
+                    String::new()
+                } else {
+                    format!(" ({} shared with other groups)", a.evidence - a.exclusive)
+                };
+                writeln!(w, "     {:<24} {:>5} finding(s){only}; {span}", a.actor, a.evidence)?;
+            }
+            for s in &h.shared_attribution {
+                writeln!(
+                    w,
+                    "     overlap: {} finding(s) attributed to {} at once, e.g. {}",
+                    s.findings,
+                    s.actors.join(" + "),
+                    s.example
+                )?;
+            }
+        }
+        if h.files_swept > 0 {
+            writeln!(w, "   files swept by content: {} ({})", h.files_swept, human_bytes(h.bytes_swept))?;
+        }
         writeln!(w, "   log coverage:")?;
         writeln!(w, "     {:<26} {:>7} {:>10}  {:<24} {:<24} gaps>1d", "family", "files", "size", "first", "last")?;
         for (label, inv) in &h.inventory {

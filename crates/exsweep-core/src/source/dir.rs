@@ -47,9 +47,17 @@ pub(super) fn list(root: &Path) -> (Vec<Entry>, Vec<ListProblem>) {
 }
 
 pub(super) fn entry_for(path: &Path, rel_path: String, meta: &Metadata) -> Entry {
-    let mtime =
-        meta.modified().ok().and_then(|t| jiff::Timestamp::try_from(t).ok()).map(|t| Timestamp(t.as_millisecond()));
-    Entry { rel_path, size: meta.len(), mtime, locator: Locator::Fs(path.to_path_buf()) }
+    let stamp = |t: std::io::Result<std::time::SystemTime>| {
+        t.ok().and_then(|t| jiff::Timestamp::try_from(t).ok()).map(|t| Timestamp(t.as_millisecond()))
+    };
+    Entry {
+        rel_path,
+        size: meta.len(),
+        mtime: stamp(meta.modified()),
+        created: stamp(meta.created()),
+        accessed: stamp(meta.accessed()),
+        locator: Locator::Fs(path.to_path_buf()),
+    }
 }
 
 /// The `/`-separated path of `p` relative to `root`.

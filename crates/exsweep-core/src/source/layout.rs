@@ -271,7 +271,14 @@ mod tests {
     fn entries(paths: &[&str]) -> Vec<Entry> {
         paths
             .iter()
-            .map(|p| Entry { rel_path: p.to_string(), size: 1, mtime: None, locator: Locator::Zip(0) })
+            .map(|p| Entry {
+                rel_path: p.to_string(),
+                size: 1,
+                mtime: None,
+                created: None,
+                accessed: None,
+                locator: Locator::Zip(0),
+            })
             .collect()
     }
 

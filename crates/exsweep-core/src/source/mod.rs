@@ -51,6 +51,10 @@ pub struct Entry {
     pub rel_path: String,
     pub size: u64,
     pub mtime: Option<Timestamp>,
+    /// Creation (birth) time, where the file system and the source keep it.
+    pub created: Option<Timestamp>,
+    /// Last access time, where kept (read-only opening leaves it as found).
+    pub accessed: Option<Timestamp>,
     pub locator: Locator,
 }
 

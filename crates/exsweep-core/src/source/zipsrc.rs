@@ -106,7 +106,7 @@ fn entry_at(archive: &mut zip::ZipArchive<SharedFile>, i: usize) -> Result<Optio
             0,
         )
     });
-    Ok(Some(Entry { rel_path: name, size: zf.size(), mtime, locator: Locator::Zip(i) }))
+    Ok(Some(Entry { rel_path: name, size: zf.size(), mtime, created: None, accessed: None, locator: Locator::Zip(i) }))
 }
 
 impl ZipSource {
