@@ -11,9 +11,9 @@ use std::time::Instant;
 
 #[derive(Args, Clone)]
 pub struct BenchArgs {
-    /// Corpus size to generate, in GB (decimal).
-    #[arg(long, default_value_t = 1.0)]
-    size_gb: f64,
+    /// Corpus size to generate, in GB (decimal): 1 for the scan benchmark, 2 for the sweep.
+    #[arg(long)]
+    size_gb: Option<f64>,
     /// Where to keep the corpus; reused when it is already there with the same size.
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -36,18 +36,37 @@ pub struct BenchArgs {
     /// Also time the Sigma rules over this folder of real event logs.
     #[arg(long)]
     real: Option<PathBuf>,
+    /// Benchmark the file sweep instead: a generated tree of `--files` files (`--size-gb` in
+    /// all) swept with `--yara` rules and `--ioc` feeds, beside a plain yara-x loop and hashing.
+    #[arg(long)]
+    sweep: bool,
+    /// Files in the generated sweep tree.
+    #[arg(long, default_value_t = 50_000)]
+    files: u64,
+    /// YARA rule files or folders for the sweep benchmark (repeatable).
+    #[arg(long)]
+    yara: Vec<PathBuf>,
+    /// IOC feeds for the sweep benchmark (repeatable).
+    #[arg(long)]
+    ioc: Vec<PathBuf>,
+    /// Internal: run the plain yara-x loop over this tree (the sweep benchmark's baseline).
+    #[arg(long, hide = true)]
+    yara_baseline: Option<PathBuf>,
+    /// Internal: hash every file of this tree (the sweep benchmark's hashing figure).
+    #[arg(long, hide = true)]
+    hash_baseline: Option<PathBuf>,
 }
 
 /// Wall time and peak resident memory of one child process.
-struct Run {
-    secs: f64,
-    max_rss_kb: i64,
-    ok: bool,
+pub(crate) struct Run {
+    pub secs: f64,
+    pub max_rss_kb: i64,
+    pub ok: bool,
 }
 
 /// Runs a command and measures it with wait4, which reports the child's own peak RSS.
 #[cfg(unix)]
-fn measure(cmd: &mut Command) -> std::io::Result<Run> {
+pub(crate) fn measure(cmd: &mut Command) -> std::io::Result<Run> {
     let started = Instant::now();
     let child = cmd.spawn()?;
     let pid = child.id() as libc::pid_t;
@@ -67,7 +86,7 @@ fn measure(cmd: &mut Command) -> std::io::Result<Run> {
 
 /// Runs a command and times it; peak RSS is not measured on this OS (reported as 0).
 #[cfg(not(unix))]
-fn measure(cmd: &mut Command) -> std::io::Result<Run> {
+pub(crate) fn measure(cmd: &mut Command) -> std::io::Result<Run> {
     let started = Instant::now();
     let status = cmd.status()?;
     let ok = status.code().is_some_and(|c| c <= 1);
@@ -121,7 +140,7 @@ fn warm(dir: &Path) {
 }
 
 /// Where output goes to be thrown away.
-fn null_device() -> &'static str {
+pub(crate) fn null_device() -> &'static str {
     if cfg!(windows) { "NUL" } else { "/dev/null" }
 }
 
@@ -208,12 +227,32 @@ fn run_sigma(a: &BenchArgs) -> u8 {
 }
 
 pub fn run(a: &BenchArgs) -> u8 {
+    if let Some(tree) = &a.yara_baseline {
+        return crate::bench_sweep::baseline_loop(tree, &a.yara, a.threads);
+    }
+    if let Some(tree) = &a.hash_baseline {
+        return crate::bench_sweep::hash_loop(tree, a.threads);
+    }
+    if a.sweep {
+        let dir = a.dir.clone().unwrap_or_else(|| std::env::temp_dir().join("exsweep-bench-sweep"));
+        let size_gb = a.size_gb.unwrap_or(2.0);
+        return crate::bench_sweep::run(&crate::bench_sweep::SweepBench {
+            dir,
+            files: a.files,
+            size_gb,
+            runs: a.runs,
+            threads: a.threads,
+            yara: &a.yara,
+            ioc: &a.ioc,
+        });
+    }
     if !a.sigma.is_empty() {
         return run_sigma(a);
     }
     let dir = a.dir.clone().unwrap_or_else(|| std::env::temp_dir().join("exsweep-bench"));
-    let target = (a.size_gb * 1e9) as u64;
-    let marker = dir.join(format!("corpus-{:.2}GB.done", a.size_gb));
+    let size_gb = a.size_gb.unwrap_or(1.0);
+    let target = (size_gb * 1e9) as u64;
+    let marker = dir.join(format!("corpus-{size_gb:.2}GB.done"));
     let source = dir.join("EX01");
     if !marker.exists() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -232,7 +271,7 @@ pub fn run(a: &BenchArgs) -> u8 {
         let per_scale = ((sizes[1] - sizes[0]) / 0.4).max(1.0);
         let fixed = sizes[0] - 0.2 * per_scale;
         let scale = ((target as f64 - fixed) / per_scale).max(0.1);
-        eprintln!("bench: generating ~{:.2} GB (scale {scale:.1}) in {} ...", a.size_gb, dir.display());
+        eprintln!("bench: generating ~{size_gb:.2} GB (scale {scale:.1}) in {} ...", dir.display());
         let t = Instant::now();
         let big = ServerArgs::for_bench(scale, LayoutArg::Drive);
         if let Err(e) = crate::demo::generate(&big, &dir) {

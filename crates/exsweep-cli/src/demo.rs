@@ -137,6 +137,7 @@ pub fn run(a: &DemoArgs) -> u8 {
         quiet: false,
         sigma: Vec::new(),
         sigma_placeholders: None,
+        sweep: crate::intel::SweepArgs::default(),
     };
     match crate::scan(&args) {
         Ok(_) => 0,

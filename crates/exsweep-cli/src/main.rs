@@ -2,7 +2,9 @@
 //! exsweep-core (scan), exsweep-report (output, evidence) and exsweep-fixtures (demo, bench).
 
 mod bench;
+mod bench_sweep;
 mod demo;
+mod intel;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use exsweep_core::model::Severity;
@@ -43,6 +45,12 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run Sigma rules over event logs (EVTX, `wevtutil` XML, JSON exports).
     Hunt(HuntArgs),
+    /// The built-in knowledge (YARA rules, IOC pack, actors, known-good files), and checks of
+    /// rule folders and IOC feeds.
+    Intel {
+        #[command(subcommand)]
+        action: intel::IntelCmd,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -159,6 +167,8 @@ pub struct ScanArgs {
     /// Values for the `%name%` placeholders of Sigma `expand` modifiers (YAML map).
     #[arg(long)]
     sigma_placeholders: Option<PathBuf>,
+    #[command(flatten)]
+    sweep: intel::SweepArgs,
 }
 
 fn main() -> ExitCode {
@@ -170,6 +180,7 @@ fn main() -> ExitCode {
         Command::Fixtures(args) => demo::fixtures(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Hunt(args) => hunt(&args),
+        Command::Intel { action } => intel::run(&action),
     };
     ExitCode::from(code)
 }
@@ -196,7 +207,8 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
         return Err(fail(format!("--since {:?} is not a date (YYYY-MM-DD or RFC 3339)", args.since)));
     };
     check_sources(&args.sources, &[&args.output, &args.collect, &args.inventory])?;
-    let mut opts = ScanOptions { since, threads: args.threads, ..ScanOptions::default() };
+    let loaded = intel::load(&args.sweep, args.quiet)?;
+    let mut opts = ScanOptions { since, threads: args.threads, sweep: loaded.options, ..ScanOptions::default() };
     let progress = Arc::new(exsweep_core::engine::Progress::default());
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     if show_progress {
@@ -205,7 +217,9 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
     let ticker = show_progress.then(|| spawn_progress(progress.clone()));
     // The embedded rules and the user's share one Sigma rule set (one prefilter pass per record).
     let rules = load_sigma(&args.sigma, args.sigma_placeholders.as_deref(), true, args.quiet || args.sigma.is_empty())?;
-    let engine = Engine::new(exsweep_sigma::builtin::detectors_with(rules));
+    let mut detectors = exsweep_sigma::builtin::detectors_with(rules);
+    detectors.extend(loaded.detectors);
+    let engine = Engine::new(detectors).with_file_checks(loaded.file_checks);
     let result = engine.scan(&args.sources, &opts);
     if let Some((stop, handle)) = ticker {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);

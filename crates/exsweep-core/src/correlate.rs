@@ -365,7 +365,8 @@ fn summarize(
         for c in &f.cves {
             *cve_counts.entry(c.clone()).or_insert(0) += 1;
         }
-        if let Some(t) = f.time {
+        // Info findings are leads to look at, not activity: they do not date the intrusion.
+        if let Some(t) = f.time.filter(|_| f.severity > Severity::Info) {
             first = Some(first.map_or(t, |x: Timestamp| x.min(t)));
             last = Some(last.map_or(t, |x: Timestamp| x.max(t)));
         }

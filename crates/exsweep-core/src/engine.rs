@@ -114,6 +114,8 @@ struct Artifact {
     file_rule: Option<&'static RuleMeta>,
     logical: LogicalPath,
     located: Option<Located>,
+    /// Median modification time of the files in the same folder.
+    folder_mtime: Option<Timestamp>,
 }
 
 /// What processing one file gave.
@@ -245,9 +247,11 @@ impl Engine {
                 lf.push(f);
             }
             listing_findings.push(lf);
+            let first = artifacts.len();
             for entry in entries {
                 artifacts.push(classify(src.index, entry, &layout));
             }
+            set_folder_mtimes(&mut artifacts[first..]);
             layouts.push(layout);
         }
         if let Some(p) = &opts.progress {
@@ -315,7 +319,13 @@ impl Engine {
     /// Reads one file; never fails (problems become findings).
     fn process(&self, src: &Source, a: &Artifact, opts: &ScanOptions) -> FileResult {
         let mut res = FileResult::default();
-        let sweep = !self.file_checks.is_empty() && (a.located.is_some() || opts.sweep.all_files);
+        let sweep = !self.file_checks.is_empty()
+            && (a.located.is_some()
+                || opts.sweep.all_files
+                || self
+                    .file_checks
+                    .iter()
+                    .any(|c| c.selects(&sweep::windows_path(&a.entry.rel_path, &a.logical), &a.logical)));
         if sweep || a.file_rule.is_some() {
             res.read = true;
             res.swept = self.sweep_file(src, a, &opts.sweep, &mut res.findings);
@@ -404,6 +414,7 @@ impl Engine {
                 hashes: &hashes,
                 data,
                 window_start: opts.window_start,
+                folder_mtime: a.folder_mtime,
             };
             let mut found = Vec::new();
             if let Some(rule) = a.file_rule {
@@ -588,6 +599,41 @@ impl Engine {
     }
 }
 
+/// Sets each artifact's typical neighbour time: for the Exchange web folders, the median
+/// modification time of all of them (setup writes them together, so a few shells cannot move
+/// it); elsewhere the median of the file's own folder (entries are sorted by path, so a folder's
+/// files are adjacent).
+fn set_folder_mtimes(artifacts: &mut [Artifact]) {
+    let web = |a: &Artifact| {
+        a.located.as_ref().is_some_and(|l| {
+            matches!(
+                l.place,
+                sweep::Place::OwaAuth | sweep::Place::EcpAuth | sweep::Place::HttpProxy | sweep::Place::ClientAccess
+            )
+        })
+    };
+    let mut web_times: Vec<i64> =
+        artifacts.iter().filter(|a| web(a)).filter_map(|a| a.entry.mtime.map(|t| t.0)).collect();
+    web_times.sort_unstable();
+    let web_median = web_times.get(web_times.len() / 2).map(|&t| Timestamp(t));
+    let parent = |a: &Artifact| a.entry.rel_path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let mut i = 0;
+    while i < artifacts.len() {
+        let dir = parent(&artifacts[i]);
+        let mut j = i + 1;
+        while j < artifacts.len() && parent(&artifacts[j]) == dir {
+            j += 1;
+        }
+        let mut times: Vec<i64> = artifacts[i..j].iter().filter_map(|a| a.entry.mtime.map(|t| t.0)).collect();
+        times.sort_unstable();
+        let median = times.get(times.len() / 2).map(|&t| Timestamp(t));
+        for a in &mut artifacts[i..j] {
+            a.folder_mtime = if web(a) { web_median } else { median };
+        }
+        i = j;
+    }
+}
+
 /// The coverage finding for a file that was not read in full.
 fn problem_finding(source: usize, path: &str, kind: ArtifactKind, obs: &FileObs) -> Finding {
     let reasons = obs.reasons();
@@ -711,7 +757,7 @@ fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
     }
     let exchange_path = exchange.and_then(|x| x.match_path());
     let located = sweep::place_of(layout, &entry.rel_path, &lp);
-    Artifact { source, entry, class, exchange_path, file_rule, logical: lp, located }
+    Artifact { source, entry, class, exchange_path, file_rule, logical: lp, located, folder_mtime: None }
 }
 
 /// For tests and tools: the rule ids of the built-in detections written in Rust.

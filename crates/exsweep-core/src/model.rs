@@ -205,6 +205,11 @@ impl Finding {
         if self.line.is_none() && self.record.is_none() {
             h.update(self.title.as_bytes());
         }
+        // Two indicators of one rule on one line (two domains in one request) are two findings.
+        if let Some(v) = self.extra.get("ioc_value").and_then(|v| v.as_str()) {
+            h.update([1]);
+            h.update(v.as_bytes());
+        }
         let digest = h.finalize();
         self.id = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     }

@@ -173,8 +173,25 @@ impl TruthBuilder {
                 }
             }
         }
-        if let Some(d) = f.disk.as_ref().filter(|d| d.kind != "trap") {
-            self.truth.files_on_disk.push(DiskFile { path: path.into(), kind: d.kind.into(), note: d.note.clone() });
+        match f.disk.as_ref() {
+            Some(d) if d.kind == "legit" => self.truth.legit_files.push(path.into()),
+            Some(d) if d.kind != "trap" => {
+                let sha256 = match &f.content {
+                    Content::Bytes(b) => crate::generator::sha256_hex(b),
+                    _ => String::new(),
+                };
+                self.truth.files_on_disk.push(DiskFile {
+                    path: path.into(),
+                    kind: d.kind.into(),
+                    note: d.note.clone(),
+                    family: d.family.into(),
+                    variant: d.variant.into(),
+                    place: d.place.into(),
+                    expect: d.expect.iter().map(|e| (*e).to_string()).collect(),
+                    sha256,
+                });
+            }
+            _ => {}
         }
         self.written.push((path.into(), f.win_path.clone(), size, f.mtime));
     }

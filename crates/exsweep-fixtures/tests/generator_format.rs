@@ -266,11 +266,15 @@ fn files_on_disk() {
     );
     assert!(shell.contains("InternalAuthenticationMethods") && shell.contains("ExtendedProtectionTokenChecking"));
     let kinds: BTreeSet<&str> = truth.files_on_disk.iter().map(|d| d.kind.as_str()).collect();
-    assert_eq!(kinds, BTreeSet::from(["archive", "lsass_dump", "webshell"]));
+    assert_eq!(kinds, BTreeSet::from(["archive", "compiled_webshell", "lsass_dump", "tool", "webshell"]));
     for d in &truth.files_on_disk {
         assert!(dir.path().join(&d.path).is_file(), "{}", d.path);
     }
-    let chopper = truth.files_on_disk.iter().find(|d| d.path.contains("system_web/")).unwrap();
+    let chopper = truth
+        .files_on_disk
+        .iter()
+        .find(|d| d.path.contains("system_web/") && d.family == "china_chopper" && d.variant == "classic")
+        .unwrap();
     let name = chopper.path.rsplit('/').next().unwrap();
     assert_eq!(name.len(), 13, "8 random characters + .aspx");
     assert!(

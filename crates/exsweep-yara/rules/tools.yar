@@ -88,3 +88,24 @@ rule EXS_DearCry_Ransomware
     condition:
         uint16(0) == 0x5A4D and filesize < 4MB and 2 of them
 }
+
+rule EXS_Recon_CAB
+{
+    meta:
+        id = "EXS-YARA-RECON-CAB"
+        title = "Cabinet of reconnaissance output and registry hives (staged for exfiltration)"
+        description = "A CAB (MSCF) holding ip.txt and arp.txt with the SYSTEM and SECURITY hives, as packed on exploited Exchange servers"
+        severity = "high"
+        category = "post_exploitation"
+        actors = "HAFNIUM"
+        attack = "T1560.001,T1003.002,T1016"
+        reference = "signature-base APT_HAFNIUM_ForensicArtefacts_Cab_Recon_Mar21_1 (description); exchange-artifacts.md §4.2"
+        author = "exsweep"
+    strings:
+        $ip = "ip.txt" ascii
+        $arp = "arp.txt" ascii
+        $system = "system" ascii
+        $security = "security" ascii
+    condition:
+        uint32(0) == 0x4643534D and filesize < 100MB and $ip and $arp and ($system or $security)
+}

@@ -35,6 +35,26 @@ rule EXS_China_Chopper_Eval_Request
         )
 }
 
+rule EXS_China_Chopper_Form_Eval
+{
+    meta:
+        id = "EXS-YARA-CHOPPER-FORM"
+        title = "China Chopper variant evaluating a posted form field (JScript, Debug=true)"
+        description = "A tiny <%@ Page Language=\"Jscript\" Debug=true%> page that reads Request.Form(\"...\") and evaluates it"
+        severity = "critical"
+        category = "webshell"
+        actors = "HAFNIUM"
+        attack = "T1505.003"
+        reference = "signature-base APT_WEBSHELL_Tiny_WebShell (description); exchange-artifacts.md §4.1"
+        author = "exsweep"
+    strings:
+        $page = /<%@\s*Page\s+Language\s*=\s*"Jscript"[^%]{0,40}Debug\s*=\s*true/ nocase ascii wide
+        $form = /=\s*Request\.Form\(\s*"/ nocase ascii wide
+        $eval = "eval(" nocase ascii wide
+    condition:
+        filesize < 2KB and $page and $form and $eval
+}
+
 rule EXS_China_Chopper_Obfuscated
 {
     meta:

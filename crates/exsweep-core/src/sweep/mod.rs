@@ -105,6 +105,20 @@ pub struct SweptFile<'a> {
     pub data: &'a [u8],
     /// Start of the exploitation window (see [`SweepOptions::window_start`]).
     pub window_start: Timestamp,
+    /// The median modification time of the file's neighbours (all Exchange web folders for a
+    /// file in one, else its own folder): files installed together share it, and one rewritten
+    /// later stands out.
+    pub folder_mtime: Option<Timestamp>,
+}
+
+impl SweptFile<'_> {
+    /// True when the file was modified more than a day apart from the median of its folder.
+    pub fn stands_out_in_folder(&self) -> bool {
+        match (self.entry.mtime, self.folder_mtime) {
+            (Some(t), Some(m)) => (t.0 - m.0).abs() > crate::time::DAY_MS,
+            _ => false,
+        }
+    }
 }
 
 impl SweptFile<'_> {
@@ -165,6 +179,11 @@ pub trait FileCheck: Send + Sync {
     /// checking (a rule that timed out) is pushed as a coverage finding made with
     /// [`SweptFile::problem`]: the file was not fully checked, and the report says so.
     fn check(&self, file: &SweptFile<'_>, out: &mut Vec<Finding>);
+    /// True when a file outside the drop folders must be swept anyway, by its path alone (a
+    /// published IOC path or name): it is then read, hashed and given to every check.
+    fn selects(&self, _windows_path: &str, _logical: &LogicalPath) -> bool {
+        false
+    }
 }
 
 /// The file type by magic bytes, named as Loki names it for the YARA `filetype` external.

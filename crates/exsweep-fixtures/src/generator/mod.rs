@@ -11,11 +11,13 @@
 //!   `<EX>\Logging\OABGeneratorLog\OABGenerator<yyyyMMdd>-1.LOG`, daily;
 //! - `C:\inetpub\logs\LogFiles\W3SVC1\u_exYYMMDD.log` (front end) and `W3SVC2` (back end), daily;
 //! - `C:\Windows\System32\winevt\Logs\{Application,System,Security}.evtx`;
-//! - the OWA/ECP auth files, `aspnet_client`, `Bin\ExSetup.exe`, and (compromised servers) web
-//!   shells, LSASS dumps and a staging archive.
+//! - the legitimate OWA/ECP/OAB/EWS web files, `aspnet_client`, `Bin\ExSetup.exe`, and
+//!   (compromised servers) web shells of every public family in every drop folder, compiled
+//!   shells in `Temporary ASP.NET Files`, LSASS dumps, archives and tool scripts.
 //!
 //! [`oracle`] is the reading of DETECTIONS.md used to label planted lines and traps.
 
+mod artifacts;
 mod disk;
 mod ecp;
 mod events;
@@ -27,6 +29,7 @@ pub mod oracle;
 mod population;
 pub(crate) mod rng;
 mod scenario;
+mod shells;
 mod traffic;
 
 pub use httpproxy::HTTPPROXY_FIELDS;
@@ -381,6 +384,12 @@ impl Server {
     }
 }
 
+/// SHA-256 of `bytes`, lowercase hex (the truth's `sha256` of a planted file).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The three event logs written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EvtxLog {
@@ -431,14 +440,32 @@ pub(crate) struct FileSpec {
     pub content: Content,
     /// Last-modified time, unix ms.
     pub mtime: i64,
-    /// Set for planted files on disk (kind `webshell`, ...) and for trap files (kind `trap`).
+    /// Set for planted files on disk (kind `webshell`, ...), for trap files (kind `trap`) and for
+    /// the legitimate files of the web folders (kind `legit`).
     pub disk: Option<DiskNote>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct DiskNote {
     pub kind: &'static str,
     pub note: String,
+    /// For planted files: family, variant, drop folder (template) and how the sweep must find it.
+    pub family: &'static str,
+    pub variant: &'static str,
+    pub place: &'static str,
+    pub expect: Vec<&'static str>,
+}
+
+impl DiskNote {
+    /// A trap (a benign look-alike listed in the truth's traps).
+    pub(crate) fn trap(note: impl Into<String>) -> DiskNote {
+        DiskNote { kind: "trap", note: note.into(), ..DiskNote::default() }
+    }
+
+    /// A legitimate file of a web folder (listed in the truth's `legit_files`).
+    pub(crate) fn legit() -> DiskNote {
+        DiskNote { kind: "legit", ..DiskNote::default() }
+    }
 }
 
 /// A line or record of a written file that the ground truth lists.
