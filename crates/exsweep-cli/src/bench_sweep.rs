@@ -250,7 +250,7 @@ pub fn baseline_loop(tree: &Path, yara: &[PathBuf], threads: Option<usize>) -> u
             .par_iter()
             .map_init(
                 || {
-                    let mut s = yara_x::Scanner::new(compiled);
+                    let mut s = exsweep_yara::yara_x::Scanner::new(compiled);
                     s.set_timeout(std::time::Duration::from_secs(10));
                     s
                 },

@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use cache::default_cache_dir;
+/// The yara-x crate, for callers that drive it directly (the sweep benchmark's baseline).
+pub use yara_x;
 
 /// The built-in rule files, embedded in the binary: (origin, text).
 pub const BUILTIN_RULES: &[(&str, &str)] = &[
