@@ -78,7 +78,8 @@ fn check(scan: &Scan, truth: &GroundTruth) {
     // Nothing fires on a legitimate Exchange file, a trap, or any other file.
     let planted: BTreeSet<&str> = truth.files_on_disk.iter().map(|d| d.path.as_str()).collect();
     for legit in &truth.legit_files {
-        let fired: Vec<_> = at.get(legit.as_str()).into_iter().flatten().filter(|f| activity(f)).map(|f| &f["rule_id"]).collect();
+        let fired: Vec<_> =
+            at.get(legit.as_str()).into_iter().flatten().filter(|f| activity(f)).map(|f| &f["rule_id"]).collect();
         assert!(fired.is_empty(), "{layout}: legitimate file {legit} raised {fired:?}");
     }
     let strays: Vec<_> = scan

@@ -5,7 +5,12 @@
 //! while the crate's packed Teddy searcher ran the same literal sets at 3,500 MB/s. Teddy is
 //! case-sensitive, so each literal is found through a short window of it (few letters, so few case
 //! variants) and the whole literal is then checked ASCII case-insensitively at the candidate.
-//! Sets that Teddy cannot take fall back to the automaton, so results never depend on speed paths.
+//! A set too large for one Teddy searcher (more than 64 window variants) is split over several,
+//! each searched only up to the best candidate so far (a few passes at Teddy speed beat the
+//! automaton). Two literals may share a window, and windows sit at different offsets in their
+//! literals: every literal of a window is verified, and the search goes on while a later window
+//! could still belong to an earlier literal. Sets that Teddy cannot take at all fall back to the automaton, so
+//! results never depend on speed paths.
 
 use aho_corasick::{AhoCorasick, packed};
 
@@ -18,15 +23,54 @@ pub struct CiLiterals {
 
 #[derive(Clone, Debug)]
 enum Imp {
-    /// Packed search over case variants of one window per literal; `windows[pattern id]` gives
-    /// (literal index, window offset in the literal).
-    Packed {
-        searcher: packed::Searcher,
-        windows: Vec<(usize, usize)>,
-    },
+    /// Packed search over case variants of one window per literal.
+    Packed(Part),
+    /// Several packed searchers over parts of the set.
+    Split(Vec<Part>),
     Automaton(AhoCorasick),
     Empty,
 }
+
+/// A packed searcher over window variants. `windows[pattern id]` lists every (literal index,
+/// window offset) whose window is that pattern: two literals may share a window.
+#[derive(Clone, Debug)]
+struct Part {
+    searcher: packed::Searcher,
+    windows: Vec<Vec<(usize, usize)>>,
+    /// Largest window offset in the part: a literal starting before a position may have its
+    /// window start up to this far past it.
+    max_off: usize,
+}
+
+/// A case variant of a literal's window, with (literal index, window offset).
+type Variant = (Vec<u8>, (usize, usize));
+
+/// Longest window (see [`best_window`]).
+const MAX_WINDOW: usize = 4;
+
+impl Part {
+    /// One searcher over the given (window variant, (literal, offset)) pairs.
+    fn build(variants: Vec<Variant>) -> Option<Part> {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut windows: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut max_off = 0;
+        for (v, w) in variants {
+            max_off = max_off.max(w.1);
+            match patterns.iter().position(|p| *p == v) {
+                Some(i) => windows[i].push(w),
+                None => {
+                    patterns.push(v);
+                    windows.push(vec![w]);
+                }
+            }
+        }
+        let searcher = packed::Config::new().builder().extend(&patterns).build()?;
+        Some(Part { searcher, windows, max_off })
+    }
+}
+
+/// Window variants per packed searcher: Teddy stays in its fast forms up to about this many.
+const PART_PATTERNS: usize = 64;
 
 /// Typical benign log text. Windows are chosen to be rare in it, so that the packed search meets
 /// few candidates on real logs (a window like `/1.0` would hit every user agent).
@@ -99,7 +143,7 @@ impl CiLiterals {
         if literals.is_empty() {
             return CiLiterals { literals, imp: Imp::Empty };
         }
-        let imp = Self::packed(&literals).unwrap_or_else(|| {
+        let imp = Self::packed(&literals).or_else(|| Self::split(&literals)).unwrap_or_else(|| {
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .build(&literals)
@@ -109,13 +153,14 @@ impl CiLiterals {
         CiLiterals { literals, imp }
     }
 
-    fn packed(literals: &[Vec<u8>]) -> Option<Imp> {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut windows = Vec::new();
+    /// The case variants of each literal's window: (pattern, (literal index, window offset)).
+    fn variants(literals: &[Vec<u8>]) -> Option<Vec<Vec<Variant>>> {
+        let mut out = Vec::new();
         for (li, lit) in literals.iter().enumerate() {
             let (best, w) = best_window(lit)?;
             let win = &lit[best..best + w];
             let letters: Vec<usize> = (0..w).filter(|&i| win[i].is_ascii_alphabetic()).collect();
+            let mut vs = Vec::new();
             for mask in 0..(1u32 << letters.len()) {
                 let mut v = win.to_ascii_lowercase();
                 for (bit, &i) in letters.iter().enumerate() {
@@ -123,12 +168,54 @@ impl CiLiterals {
                         v[i] = v[i].to_ascii_uppercase();
                     }
                 }
-                patterns.push(v);
-                windows.push((li, best));
+                vs.push((v, (li, best)));
             }
+            out.push(vs);
         }
-        let searcher = packed::Config::new().builder().extend(&patterns).build()?;
-        Some(Imp::Packed { searcher, windows })
+        Some(out)
+    }
+
+    fn packed(literals: &[Vec<u8>]) -> Option<Imp> {
+        Part::build(Self::variants(literals)?.into_iter().flatten().collect()).map(Imp::Packed)
+    }
+
+    /// Literals in parts of at most [`PART_PATTERNS`] window variants, one packed searcher each.
+    fn split(literals: &[Vec<u8>]) -> Option<Imp> {
+        let mut groups: Vec<Vec<Variant>> = vec![Vec::new()];
+        for vs in Self::variants(literals)? {
+            if groups.last().is_some_and(|g| !g.is_empty() && g.len() + vs.len() > PART_PATTERNS) {
+                groups.push(Vec::new());
+            }
+            groups.last_mut()?.extend(vs);
+        }
+        groups.into_iter().map(Part::build).collect::<Option<Vec<Part>>>().map(Imp::Split)
+    }
+
+    /// The first literal start in `[from, before)` that `part` finds. Windows sit at different
+    /// offsets in their literals, so after a verified start `s` the search goes on while a window
+    /// could still belong to a literal starting before `s`.
+    fn first_in_part(&self, part: &Part, hay: &[u8], from: usize, before: usize) -> Option<usize> {
+        let bound = |s: usize| s.saturating_add(part.max_off + MAX_WINDOW).min(hay.len());
+        let mut best: Option<usize> = None;
+        let mut limit = bound(before);
+        let mut at = from;
+        while at < limit {
+            let Some(m) = part.searcher.find_in(hay, aho_corasick::Span::from(at..limit)) else { break };
+            for &(li, off) in &part.windows[m.pattern().as_usize()] {
+                let lit = &self.literals[li];
+                if let Some(start) = m.start().checked_sub(off)
+                    && start >= from
+                    && start < best.unwrap_or(before)
+                    && hay.len() - start >= lit.len()
+                    && hay[start..start + lit.len()].eq_ignore_ascii_case(lit)
+                {
+                    best = Some(start);
+                    limit = limit.min(bound(start));
+                }
+            }
+            at = m.start() + 1;
+        }
+        best
     }
 
     /// Start of the first literal occurrence at or after `from`, matched case-insensitively.
@@ -139,29 +226,25 @@ impl CiLiterals {
         match &self.imp {
             Imp::Empty => None,
             Imp::Automaton(ac) => ac.find(aho_corasick::Input::new(hay).range(from..)).map(|m| m.start()),
-            Imp::Packed { searcher, windows } => {
-                let mut at = from;
-                while at < hay.len() {
-                    let m = searcher.find_in(hay, aho_corasick::Span::from(at..hay.len()))?;
-                    let (li, off) = windows[m.pattern().as_usize()];
-                    let lit = &self.literals[li];
-                    if let Some(start) = m.start().checked_sub(off)
-                        && start >= from
-                        && hay.len() - start >= lit.len()
-                        && hay[start..start + lit.len()].eq_ignore_ascii_case(lit)
-                    {
-                        return Some(start);
+            Imp::Packed(part) => self.first_in_part(part, hay, from, hay.len()),
+            Imp::Split(parts) => {
+                // Each part only looks up to the best start found so far, so the parts together
+                // read the text about once each, however close the candidates are.
+                let mut best: Option<usize> = None;
+                for p in parts {
+                    if let Some(s) = self.first_in_part(p, hay, from, best.unwrap_or(hay.len())) {
+                        best = Some(s);
                     }
-                    at = m.start() + 1;
                 }
-                None
+                best
             }
         }
     }
 
-    /// True when the fast packed search is in use (false: the automaton fallback).
+    /// True when the fast packed search is in use, in one searcher or several (false: the
+    /// automaton fallback).
     pub fn is_packed(&self) -> bool {
-        matches!(self.imp, Imp::Packed { .. })
+        matches!(self.imp, Imp::Packed(_) | Imp::Split(_))
     }
 
     /// True when some literal occurs in `hay` (case-insensitively).
@@ -205,7 +288,40 @@ mod tests {
                 "0.2704.103",
             ],
             vec!["ab"],
+            // Two literals with the same window at different offsets, and a literal whose window
+            // lies deep inside it.
+            vec!["rawfuns.com", "ns.rtechs.org", "krebsonsecurity.top", "ab"],
+            // Too many window variants for one searcher: split over several.
+            vec![
+                "103.77.192.219",
+                "5.2.69.14",
+                "yolkish.com",
+                "rawfuns.com",
+                "krebsonsecurity.top",
+                "lab.symantecsafe.org",
+                "mm.portomnail.com",
+                "back.rooter.tk",
+                "ns.rtechs.org",
+                "soft.mssysinfo.xyz",
+                "p.estonine.com",
+                "www.averyspace.net",
+                "www.komdsecko.net",
+                "antsword/v2.1",
+                "python-requests/2.25.1",
+                "exchangeservicesclient/0.0.0.0",
+                "http://www.google.com/bot.html",
+                "http://yandex.com/bots)",
+                "ServerInfo~",
+                "Server~",
+                "VirtualDirectory",
+                "Download failed",
+                "DuckDuckBot",
+                "Baiduspider",
+                "Slurp",
+            ],
         ];
+        let big = CiLiterals::new(sets.last().unwrap());
+        assert!(matches!(big.imp, Imp::Split(ref p) if p.len() > 1), "the large set is split");
         let alphabet = b"SsEeRrVvIiNnFfOo~/.0123 abAB-";
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         for lits in &sets {
