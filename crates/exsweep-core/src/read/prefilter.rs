@@ -40,22 +40,22 @@ struct Part {
     /// Largest window offset in the part: a literal starting before a position may have its
     /// window start up to this far past it.
     max_off: usize,
+    /// Longest window in the part.
+    max_len: usize,
 }
 
 /// A case variant of a literal's window, with (literal index, window offset).
 type Variant = (Vec<u8>, (usize, usize));
-
-/// Longest window (see [`best_window`]).
-const MAX_WINDOW: usize = 4;
 
 impl Part {
     /// One searcher over the given (window variant, (literal, offset)) pairs.
     fn build(variants: Vec<Variant>) -> Option<Part> {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut windows: Vec<Vec<(usize, usize)>> = Vec::new();
-        let mut max_off = 0;
+        let (mut max_off, mut max_len) = (0, 0);
         for (v, w) in variants {
             max_off = max_off.max(w.1);
+            max_len = max_len.max(v.len());
             match patterns.iter().position(|p| *p == v) {
                 Some(i) => windows[i].push(w),
                 None => {
@@ -65,7 +65,7 @@ impl Part {
             }
         }
         let searcher = packed::Config::new().builder().extend(&patterns).build()?;
-        Some(Part { searcher, windows, max_off })
+        Some(Part { searcher, windows, max_off, max_len })
     }
 }
 
@@ -157,7 +157,9 @@ impl CiLiterals {
     fn variants(literals: &[Vec<u8>]) -> Option<Vec<Vec<Variant>>> {
         let mut out = Vec::new();
         for (li, lit) in literals.iter().enumerate() {
-            let (best, w) = best_window(lit)?;
+            // A literal without letters (an IP address) has one case form: its whole self is the
+            // window, so digit runs that are everywhere in logs do not stop the search.
+            let (best, w) = if lit.iter().any(u8::is_ascii_alphabetic) { best_window(lit)? } else { (0, lit.len()) };
             let win = &lit[best..best + w];
             let letters: Vec<usize> = (0..w).filter(|&i| win[i].is_ascii_alphabetic()).collect();
             let mut vs = Vec::new();
@@ -195,7 +197,7 @@ impl CiLiterals {
     /// offsets in their literals, so after a verified start `s` the search goes on while a window
     /// could still belong to a literal starting before `s`.
     fn first_in_part(&self, part: &Part, hay: &[u8], from: usize, before: usize) -> Option<usize> {
-        let bound = |s: usize| s.saturating_add(part.max_off + MAX_WINDOW).min(hay.len());
+        let bound = |s: usize| s.saturating_add(part.max_off + part.max_len).min(hay.len());
         let mut best: Option<usize> = None;
         let mut limit = bound(before);
         let mut at = from;
