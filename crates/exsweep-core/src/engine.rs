@@ -10,10 +10,8 @@ use crate::model::{ArtifactKind, Finding, RuleMeta, Severity};
 use crate::read::prefilter::CiLiterals;
 use crate::read::{self, Bom, Dialect, FieldGate, FileObs, Format, Gate, ReadOptions, SNIFF_LEN, events};
 use crate::record::Record;
-use crate::source::{
-    Entry, ExchangeInstall, Locator, LogicalPath, Source, SourceError, SourceLayout, ZipLimits, read_up_to,
-};
-use crate::sweep::{self, FileCheck, FileHashes, Located, SkipReason, SweepOptions, SweptFile};
+use crate::source::{Entry, ExchangeInstall, Locator, Source, SourceError, SourceLayout, ZipLimits, read_up_to};
+use crate::sweep::{self, FileCheck, FileHashes, SkipReason, SweepOptions, SweptFile};
 use crate::time::Timestamp;
 use rayon::prelude::*;
 use std::io::Read;
@@ -112,8 +110,9 @@ struct Artifact {
     class: PathClass,
     exchange_path: Option<String>,
     file_rule: Option<&'static RuleMeta>,
-    logical: LogicalPath,
-    located: Option<Located>,
+    /// The drop folder the file lies in (its path below it is worked out again when it is
+    /// swept: kept small, as there is one artifact per file of the source).
+    place: Option<sweep::Place>,
     /// Median modification time of the files in the same folder.
     folder_mtime: Option<Timestamp>,
 }
@@ -268,7 +267,7 @@ impl Engine {
             .with_max_len(1)
             .map(|&i| {
                 let a = &artifacts[i];
-                let r = self.process(&sources[a.source], a, opts);
+                let r = self.process(&sources[a.source], &layouts[a.source], a, opts);
                 if let Some(p) = &opts.progress {
                     p.files_done.fetch_add(1, Ordering::Relaxed);
                     p.bytes_done.fetch_add(a.entry.size, Ordering::Relaxed);
@@ -317,18 +316,17 @@ impl Engine {
     }
 
     /// Reads one file; never fails (problems become findings).
-    fn process(&self, src: &Source, a: &Artifact, opts: &ScanOptions) -> FileResult {
+    fn process(&self, src: &Source, layout: &SourceLayout, a: &Artifact, opts: &ScanOptions) -> FileResult {
         let mut res = FileResult::default();
         let sweep = !self.file_checks.is_empty()
-            && (a.located.is_some()
-                || opts.sweep.all_files
-                || self
-                    .file_checks
-                    .iter()
-                    .any(|c| c.selects(&sweep::windows_path(&a.entry.rel_path, &a.logical), &a.logical)));
+            && (a.place.is_some() || opts.sweep.all_files || {
+                let lp = layout.logical(&a.entry.rel_path);
+                let win = sweep::windows_path(&a.entry.rel_path, &lp);
+                self.file_checks.iter().any(|c| c.selects(&win, &lp))
+            });
         if sweep || a.file_rule.is_some() {
             res.read = true;
-            res.swept = self.sweep_file(src, a, &opts.sweep, &mut res.findings);
+            res.swept = self.sweep_file(src, layout, a, &opts.sweep, &mut res.findings);
             // A file rule's file (a dump, an archive) and a binary are not logs.
             if a.file_rule.is_some() || a.class == PathClass::Skip {
                 return res;
@@ -400,16 +398,25 @@ impl Engine {
 
     /// Reads a file for the file checks and the file rule; returns the bytes looked at, or None
     /// when the file could not be swept (a coverage finding then says why).
-    fn sweep_file(&self, src: &Source, a: &Artifact, opts: &SweepOptions, out: &mut Vec<Finding>) -> Option<u64> {
-        let windows_path = sweep::windows_path(&a.entry.rel_path, &a.logical);
+    fn sweep_file(
+        &self,
+        src: &Source,
+        layout: &SourceLayout,
+        a: &Artifact,
+        opts: &SweepOptions,
+        out: &mut Vec<Finding>,
+    ) -> Option<u64> {
+        let logical = layout.logical(&a.entry.rel_path);
+        let located = sweep::place_of(layout, &a.entry.rel_path, &logical);
+        let windows_path = sweep::windows_path(&a.entry.rel_path, &logical);
         let result = sweep::with_bytes(src, &a.entry, opts, |data| {
             let hashes = FileHashes::of(data);
             let file = SweptFile {
                 source: src.index,
                 path: &a.entry.rel_path,
-                logical: &a.logical,
+                logical: &logical,
                 windows_path: &windows_path,
-                located: a.located.as_ref(),
+                located: located.as_ref(),
                 entry: &a.entry,
                 hashes: &hashes,
                 data,
@@ -605,9 +612,9 @@ impl Engine {
 /// files are adjacent).
 fn set_folder_mtimes(artifacts: &mut [Artifact]) {
     let web = |a: &Artifact| {
-        a.located.as_ref().is_some_and(|l| {
+        a.place.is_some_and(|place| {
             matches!(
-                l.place,
+                place,
                 sweep::Place::OwaAuth | sweep::Place::EcpAuth | sweep::Place::HttpProxy | sweep::Place::ClientAccess
             )
         })
@@ -757,7 +764,8 @@ fn classify(source: usize, entry: Entry, layout: &SourceLayout) -> Artifact {
     }
     let exchange_path = exchange.and_then(|x| x.match_path());
     let located = sweep::place_of(layout, &entry.rel_path, &lp);
-    Artifact { source, entry, class, exchange_path, file_rule, logical: lp, located, folder_mtime: None }
+    let place = located.map(|l| l.place);
+    Artifact { source, entry, class, exchange_path, file_rule, place, folder_mtime: None }
 }
 
 /// For tests and tools: the rule ids of the built-in detections written in Rust.
