@@ -157,9 +157,7 @@ impl CiLiterals {
     fn variants(literals: &[Vec<u8>]) -> Option<Vec<Vec<Variant>>> {
         let mut out = Vec::new();
         for (li, lit) in literals.iter().enumerate() {
-            // A literal without letters (an IP address) has one case form: its whole self is the
-            // window, so digit runs that are everywhere in logs do not stop the search.
-            let (best, w) = if lit.iter().any(u8::is_ascii_alphabetic) { best_window(lit)? } else { (0, lit.len()) };
+            let (best, w) = best_window(lit)?;
             let win = &lit[best..best + w];
             let letters: Vec<usize> = (0..w).filter(|&i| win[i].is_ascii_alphabetic()).collect();
             let mut vs = Vec::new();
