@@ -93,7 +93,8 @@ pub(crate) fn measure(cmd: &mut Command) -> std::io::Result<Run> {
     Ok(Run { secs: started.elapsed().as_secs_f64(), max_rss_kb: 0, ok })
 }
 
-fn corpus_bytes(dir: &Path) -> (u64, u64) {
+/// (bytes, files) of every regular file below `dir`.
+pub(crate) fn corpus_bytes(dir: &Path) -> (u64, u64) {
     let mut bytes = 0;
     let mut files = 0;
     for e in walk(dir) {
@@ -103,7 +104,8 @@ fn corpus_bytes(dir: &Path) -> (u64, u64) {
     (bytes, files)
 }
 
-fn walk(dir: &Path) -> Vec<(PathBuf, u64)> {
+/// Every regular file below `dir`, with its size, in no particular order.
+pub(crate) fn walk(dir: &Path) -> Vec<(PathBuf, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -137,6 +139,11 @@ fn warm(dir: &Path) {
             while matches!(std::io::Read::read(&mut f, &mut buf), Ok(n) if n > 0) {}
         }
     }
+}
+
+/// Arguments of a timed `scan` or `hunt`: findings to the null device, quiet, exit status 0.
+pub(crate) fn discard_findings() -> [&'static str; 7] {
+    ["--format", "jsonl", "--output", null_device(), "--quiet", "--fail-on", "never"]
 }
 
 /// Where output goes to be thrown away.
@@ -188,9 +195,7 @@ fn run_sigma(a: &BenchArgs) -> u8 {
     };
     let hunt = |events: &Path| {
         let mut tail = vec![events.as_os_str()];
-        tail.extend(
-            ["--format", "jsonl", "--output", null_device(), "-q", "--fail-on", "never"].map(std::ffi::OsStr::new),
-        );
+        tail.extend(discard_findings().map(std::ffi::OsStr::new));
         hunt_with(&tail)
     };
     // Rule loading alone, to tell it from evaluation.
@@ -294,15 +299,7 @@ pub fn run(a: &BenchArgs) -> u8 {
     };
     let scan_cmd = || {
         let mut c = Command::new(&exe);
-        c.arg("scan").arg(&source).args([
-            "--format",
-            "jsonl",
-            "--output",
-            null_device(),
-            "--quiet",
-            "--fail-on",
-            "never",
-        ]);
+        c.arg("scan").arg(&source).args(discard_findings());
         if let Some(t) = a.threads {
             c.args(["--threads", &t.to_string()]);
         }

@@ -5,7 +5,7 @@
 //! parallel loop that reads every file and calls yara-x on it with the same compiled rules; and
 //! hashing (MD5 + SHA-1 + SHA-256) of every file. It prints files/s, MB/s and peak RSS of each.
 
-use crate::bench::{Run, measure, null_device};
+use crate::bench::{Run, corpus_bytes, discard_findings, measure, walk};
 use exsweep_core::sweep::FileHashes;
 use exsweep_yara::{LoadOptions, YaraRules};
 use rayon::prelude::*;
@@ -208,28 +208,25 @@ fn generate(dir: &Path, files: u64, bytes: u64) -> std::io::Result<(u64, u64)> {
     Ok(tree_size(&root))
 }
 
+/// (files, bytes) of the tree.
 fn tree_size(root: &Path) -> (u64, u64) {
-    let mut n = 0;
-    let mut b = 0;
-    for e in walkdir::WalkDir::new(root).into_iter().flatten() {
-        if e.file_type().is_file() {
-            n += 1;
-            b += e.metadata().map(|m| m.len()).unwrap_or(0);
-        }
-    }
-    (n, b)
+    let (bytes, files) = corpus_bytes(root);
+    (files, bytes)
 }
 
+/// Every file of the tree, sorted (so that the hashing sample is always the same files).
 fn files_of(root: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(root)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .collect();
+    let mut v: Vec<PathBuf> = walk(root).into_iter().map(|(p, _)| p).collect();
     v.sort();
     v
+}
+
+/// Runs `work` on a pool of `threads` workers (default: one per core).
+fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new().num_threads(threads.unwrap_or(0)).build() {
+        Ok(p) => p.install(work),
+        Err(_) => work(),
+    }
 }
 
 /// The baseline, run in a child: compile (or load from the cache) the same rules, then a plain
@@ -243,9 +240,8 @@ pub fn baseline_loop(tree: &Path, yara: &[PathBuf], threads: Option<usize>) -> u
     });
     let compiled = rules.compiled();
     let files = files_of(tree);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.unwrap_or(0)).build();
     let started = Instant::now();
-    let work = || {
+    let (bytes, hits) = in_pool(threads, || {
         files
             .par_iter()
             .map_init(
@@ -261,11 +257,7 @@ pub fn baseline_loop(tree: &Path, yara: &[PathBuf], threads: Option<usize>) -> u
                 },
             )
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
-    };
-    let (bytes, hits) = match pool {
-        Ok(p) => p.install(work),
-        Err(_) => work(),
-    };
+    });
     let secs = started.elapsed().as_secs_f64();
     println!("baseline-loop files={} bytes={bytes} hits={hits} scan_secs={secs:.3}", files.len());
     0
@@ -275,9 +267,8 @@ pub fn baseline_loop(tree: &Path, yara: &[PathBuf], threads: Option<usize>) -> u
 /// then each digest alone on one core over the first 256 MB.
 pub fn hash_loop(tree: &Path, threads: Option<usize>) -> u8 {
     let files = files_of(tree);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.unwrap_or(0)).build();
     let started = Instant::now();
-    let work = || {
+    let (bytes, _) = in_pool(threads, || {
         files
             .par_iter()
             .map(|p| {
@@ -286,11 +277,7 @@ pub fn hash_loop(tree: &Path, threads: Option<usize>) -> u8 {
                 (data.len() as u64, u64::from(h.sha256[0]))
             })
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 ^ b.1))
-    };
-    let (bytes, _) = match pool {
-        Ok(p) => p.install(work),
-        Err(_) => work(),
-    };
+    });
     let secs = started.elapsed().as_secs_f64();
     let mut sample = Vec::new();
     for p in &files {
@@ -356,15 +343,13 @@ pub fn run(b: &SweepBench<'_>) -> u8 {
     }
     let scan = |target: &Path| {
         let mut c = Command::new(&exe);
-        c.arg("scan").arg(target).arg("--all-files").args(&rule_args).args(&ioc_args).args(&threads).args([
-            "--format",
-            "jsonl",
-            "--output",
-            null_device(),
-            "--quiet",
-            "--fail-on",
-            "never",
-        ]);
+        c.arg("scan")
+            .arg(target)
+            .arg("--all-files")
+            .args(&rule_args)
+            .args(&ioc_args)
+            .args(&threads)
+            .args(discard_findings());
         c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
         c
     };

@@ -112,16 +112,15 @@ pub struct SweptFile<'a> {
 }
 
 impl SweptFile<'_> {
-    /// True when the file was modified more than a day apart from the median of its folder.
+    /// True when the file was modified more than a day apart from the median of its neighbours
+    /// ([`SweptFile::folder_mtime`]).
     pub fn stands_out_in_folder(&self) -> bool {
         match (self.entry.mtime, self.folder_mtime) {
             (Some(t), Some(m)) => (t.0 - m.0).abs() > crate::time::DAY_MS,
             _ => false,
         }
     }
-}
 
-impl SweptFile<'_> {
     /// The lowercase file name.
     pub fn name(&self) -> &str {
         self.logical.file_name()
@@ -141,9 +140,7 @@ impl SweptFile<'_> {
         describe(&mut f, self);
         f
     }
-}
 
-impl SweptFile<'_> {
     /// A coverage finding: this file was not fully checked, for `reason`.
     pub fn problem(&self, reason: &str) -> Finding {
         let mut f = Finding::new(&crate::inventory::RULE_FILE, ArtifactKind::File, self.path)
@@ -231,6 +228,22 @@ thread_local! {
 /// Largest buffer a thread keeps between files; a bigger one is freed after use.
 const KEEP_BUFFER: usize = 4 << 20;
 
+/// Reads `r` (at most `limit + 1` bytes, so that a longer input shows) into this thread's
+/// buffer and runs `f` over the outcome and the bytes; the buffer is kept for the next file
+/// unless it grew past [`KEEP_BUFFER`].
+fn with_buffer<T>(r: &mut dyn Read, limit: u64, f: impl FnOnce(std::io::Result<usize>, &[u8]) -> T) -> T {
+    BUFFER.with(|b| {
+        let mut buf = b.borrow_mut();
+        buf.clear();
+        let n = r.take(limit.saturating_add(1)).read_to_end(&mut buf);
+        let out = f(n, &buf);
+        if buf.capacity() > KEEP_BUFFER {
+            *buf = Vec::new();
+        }
+        out
+    })
+}
+
 /// Reads a file's bytes within the limits and runs `f` over them. A file larger than the limit,
 /// unreadable, not a regular file, or changed while read (size or modification time differ
 /// before and after) gives a [`SkipReason`] instead.
@@ -279,22 +292,12 @@ pub fn with_bytes<T>(
                     Err(e) => return skip(format!("cannot map: {e}")),
                 }
             } else {
-                let read = BUFFER.with(|b| {
-                    let mut buf = b.borrow_mut();
-                    buf.clear();
-                    let mut limited = (&file).take(opts.max_file_size + 1);
-                    let r = limited.read_to_end(&mut buf);
-                    let res = match r {
-                        Ok(n) if n as u64 != before.len() => {
-                            Err(format!("changed while read ({} bytes listed, {n} read); not swept", before.len()))
-                        }
-                        Ok(_) => Ok(f(&buf)),
-                        Err(e) => Err(format!("read error: {e}")),
-                    };
-                    if buf.capacity() > KEEP_BUFFER {
-                        *buf = Vec::new();
+                let read = with_buffer(&mut &file, opts.max_file_size, |n, buf| match n {
+                    Ok(n) if n as u64 != before.len() => {
+                        Err(format!("changed while read ({} bytes listed, {n} read); not swept", before.len()))
                     }
-                    res
+                    Ok(_) => Ok(f(buf)),
+                    Err(e) => Err(format!("read error: {e}")),
                 });
                 match read {
                     Ok(v) => v,
@@ -309,20 +312,12 @@ pub fn with_bytes<T>(
         }
         Locator::Zip(_) => {
             let read = src.with_reader(entry, |r| {
-                BUFFER.with(|b| {
-                    let mut buf = b.borrow_mut();
-                    buf.clear();
-                    let res = match r.take(opts.max_file_size + 1).read_to_end(&mut buf) {
-                        Ok(n) if n as u64 > opts.max_file_size => {
-                            Err(format!("inflates past the sweep limit of {} bytes; not swept", opts.max_file_size))
-                        }
-                        Ok(_) => Ok(f(&buf)),
-                        Err(e) => Err(format!("cannot inflate: {e}")),
-                    };
-                    if buf.capacity() > KEEP_BUFFER {
-                        *buf = Vec::new();
+                with_buffer(r, opts.max_file_size, |n, buf| match n {
+                    Ok(n) if n as u64 > opts.max_file_size => {
+                        Err(format!("inflates past the sweep limit of {} bytes; not swept", opts.max_file_size))
                     }
-                    res
+                    Ok(_) => Ok(f(buf)),
+                    Err(e) => Err(format!("cannot inflate: {e}")),
                 })
             });
             match read {
