@@ -6,7 +6,7 @@
 //! hashing (MD5 + SHA-1 + SHA-256) of every file. It prints files/s, MB/s and peak RSS of each.
 
 use crate::bench::{Run, corpus_bytes, discard_findings, measure, walk};
-use exsweep_core::sweep::FileHashes;
+use exsweep_core::sweep::{FileHashes, hashes};
 use exsweep_yara::{LoadOptions, YaraRules};
 use rayon::prelude::*;
 use std::io::Write;
@@ -263,41 +263,78 @@ pub fn baseline_loop(tree: &Path, yara: &[PathBuf], threads: Option<usize>) -> u
     0
 }
 
-/// Hashing alone, in a child: read every file and compute MD5, SHA-1 and SHA-256 in parallel,
-/// then each digest alone on one core over the first 256 MB.
+/// Hashing alone, in a child: read every file and compute MD5, SHA-1 and SHA-256 in parallel as
+/// the sweep does (largest first; files under 1 MiB in batches whose MD5s run side by side in
+/// SIMD lanes), then each digest alone on one core over the first 256 MB of files.
 pub fn hash_loop(tree: &Path, threads: Option<usize>) -> u8 {
-    let files = files_of(tree);
+    let mut files: Vec<(PathBuf, u64)> = files_of(tree)
+        .into_iter()
+        .map(|p| (std::fs::metadata(&p).map_or(0, |m| m.len()), p))
+        .map(|(n, p)| (p, n))
+        .collect();
+    files.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let (large, small): (Vec<_>, Vec<_>) = files.iter().partition(|(_, n)| *n >= 1 << 20);
+    let mut tasks: Vec<Vec<&Path>> = large.iter().map(|(p, _)| vec![p.as_path()]).collect();
+    tasks.extend(small.chunks(hashes::BATCH).map(|c| c.iter().map(|(p, _)| p.as_path()).collect()));
     let started = Instant::now();
     let (bytes, _) = in_pool(threads, || {
-        files
+        tasks
             .par_iter()
-            .map(|p| {
-                let data = std::fs::read(p).unwrap_or_default();
-                let h = FileHashes::of(&data);
-                (data.len() as u64, u64::from(h.sha256[0]))
+            .with_max_len(1)
+            .map(|task| {
+                let data: Vec<Vec<u8>> = task.iter().map(|p| std::fs::read(p).unwrap_or_default()).collect();
+                let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+                let h = match refs.as_slice() {
+                    [one] => vec![FileHashes::of(one)],
+                    many => FileHashes::of_many(many),
+                };
+                (
+                    refs.iter().map(|d| d.len() as u64).sum::<u64>(),
+                    h.iter().fold(0u64, |x, h| x ^ u64::from(h.sha256[0])),
+                )
             })
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 ^ b.1))
     });
     let secs = started.elapsed().as_secs_f64();
-    let mut sample = Vec::new();
-    for p in &files {
-        if sample.len() > 256 << 20 {
+    let mut sample: Vec<Vec<u8>> = Vec::new();
+    let mut sample_bytes = 0usize;
+    for (p, _) in small.iter().rev().step_by(7) {
+        if sample_bytes > 256 << 20 {
             break;
         }
-        sample.extend(std::fs::read(p).unwrap_or_default());
+        let d = std::fs::read(p).unwrap_or_default();
+        sample_bytes += d.len();
+        sample.push(d);
     }
+    let gbps = |f: &dyn Fn()| {
+        let t = Instant::now();
+        f();
+        sample_bytes as f64 / t.elapsed().as_secs_f64() / 1e9
+    };
     use sha2::Digest;
-    let t = Instant::now();
-    let _ = md5::Md5::digest(&sample);
-    let md5 = sample.len() as f64 / t.elapsed().as_secs_f64() / 1e9;
-    let t = Instant::now();
-    let _ = sha1::Sha1::digest(&sample);
-    let sha1 = sample.len() as f64 / t.elapsed().as_secs_f64() / 1e9;
-    let t = Instant::now();
-    let _ = sha2::Sha256::digest(&sample);
-    let sha256 = sample.len() as f64 / t.elapsed().as_secs_f64() / 1e9;
+    let md5_serial = gbps(&|| {
+        sample.iter().for_each(|d| {
+            std::hint::black_box(md5::Md5::digest(d));
+        })
+    });
+    let refs: Vec<&[u8]> = sample.iter().map(Vec::as_slice).collect();
+    let md5_batched = gbps(&|| {
+        refs.chunks(hashes::BATCH).for_each(|c| {
+            std::hint::black_box(hashes::md5_of_many(c));
+        })
+    });
+    let sha1 = gbps(&|| {
+        sample.iter().for_each(|d| {
+            std::hint::black_box(sha1::Sha1::digest(d));
+        })
+    });
+    let sha256 = gbps(&|| {
+        sample.iter().for_each(|d| {
+            std::hint::black_box(sha2::Sha256::digest(d));
+        })
+    });
     println!(
-        "hash-loop files={} bytes={bytes} secs={secs:.3} one_core_gbps md5={md5:.2} sha1={sha1:.2} sha256={sha256:.2}",
+        "hash-loop files={} bytes={bytes} secs={secs:.3} one_core_gbps md5_serial={md5_serial:.2} md5_batched={md5_batched:.2} sha1={sha1:.2} sha256={sha256:.2}",
         files.len()
     );
     0
@@ -414,9 +451,10 @@ pub fn run(b: &SweepBench<'_>) -> u8 {
         let secs = field(&line, "secs").unwrap_or(run.secs);
         let _ = writeln!(
             out,
-            "hashing (read + MD5 + SHA-1 + SHA-256, all cores): {secs:.2} s = {:.2} GB/s; one core each: MD5 {:.2}, SHA-1 {:.2}, SHA-256 {:.2} GB/s",
+            "hashing (read + MD5 + SHA-1 + SHA-256, all cores): {secs:.2} s = {:.2} GB/s (target >= 1); one core each: MD5 {:.2} batched ({:.2} one stream), SHA-1 {:.2}, SHA-256 {:.2} GB/s",
             bytes as f64 / 1e9 / secs,
-            field(&line, "md5").unwrap_or(0.0),
+            field(&line, "md5_batched").unwrap_or(0.0),
+            field(&line, "md5_serial").unwrap_or(0.0),
             field(&line, "sha1").unwrap_or(0.0),
             field(&line, "sha256").unwrap_or(0.0)
         );

@@ -128,6 +128,22 @@ struct FileResult {
     swept: Option<u64>,
 }
 
+/// Small files swept in one task (their MD5s are computed side by side).
+const SWEEP_BATCH: usize = sweep::hashes::BATCH;
+
+/// A unit of parallel work: one file (and whether it is swept), or a batch of small files to
+/// sweep.
+enum Task {
+    One(usize, bool),
+    Batch(Vec<usize>),
+}
+
+/// A file read with its batch, and its MD5.
+struct Preloaded {
+    file: Result<sweep::LoadedFile, SkipReason>,
+    md5: [u8; 16],
+}
+
 /// Extensions never sniffed as logs outside log folders (binaries, media, databases).
 const SKIP_EXT: &[&str] = &[
     "dll", "exe", "sys", "mui", "cab", "msi", "msp", "png", "jpg", "jpeg", "gif", "ico", "ttf", "eot", "woff", "woff2",
@@ -182,19 +198,29 @@ impl Engine {
             .map(|&kind| {
                 let ids: Vec<usize> = (0..detectors.len()).filter(|&i| detectors[i].kinds().contains(&kind)).collect();
                 // One detector that needs every record disables the gate for the kind.
-                let all = ids
-                    .iter()
-                    .any(|&i| detectors[i].anchors_for(kind).is_empty() && detectors[i].field_gate().is_none());
+                let all = ids.iter().any(|&i| {
+                    detectors[i].anchors_for(kind).is_empty()
+                        && detectors[i].ipv4_anchors(kind).is_empty()
+                        && detectors[i].field_gate().is_none()
+                });
                 let lits: Vec<&str> = ids.iter().flat_map(|&i| detectors[i].anchors_for(kind)).collect();
-                let literals = (!lits.is_empty()).then(|| CiLiterals::new(&lits));
+                let ips: Vec<std::net::Ipv4Addr> = ids.iter().flat_map(|&i| detectors[i].ipv4_anchors(kind)).collect();
+                let literals = (!lits.is_empty() || !ips.is_empty()).then(|| CiLiterals::with_ipv4(&lits, &ips));
                 let fields: Vec<FieldGate> = ids.iter().filter_map(|&i| detectors[i].field_gate()).collect();
+                // EVTX chunks are searched for the addresses as plain text (UTF-16LE and ASCII):
+                // more lines than the address runs, never fewer.
                 let evtx_anchors = (kind == ArtifactKind::Evtx && !all && fields.is_empty())
-                    .then(|| events::EvtxAnchors::new(&lits))
+                    .then(|| {
+                        let ip_text: Vec<String> = ips.iter().map(|a| a.to_string()).collect();
+                        let mut all_lits = lits.clone();
+                        all_lits.extend(ip_text.iter().map(String::as_str));
+                        events::EvtxAnchors::new(&all_lits)
+                    })
                     .flatten();
                 let bulk = (!all && fields.iter().all(|g| !g.literals.is_empty())).then(|| {
                     let mut lits = lits.clone();
                     lits.extend(fields.iter().flat_map(|g| g.literals.iter().copied()));
-                    CiLiterals::new(&lits)
+                    CiLiterals::with_ipv4(&lits, &ips)
                 });
                 (kind, KindPlan { detectors: ids, all, literals, fields, bulk, evtx_anchors })
             })
@@ -258,21 +284,23 @@ impl Engine {
             p.bytes_total.store(artifacts.iter().map(|a| a.entry.size).sum(), Ordering::Relaxed);
         }
         // Largest files first, one file per task: a big log left for the end (or bundled into one
-        // task with many others) would keep one core busy while the others idle. Results go back
+        // task with many others) would keep one core busy while the others idle. Small files to
+        // sweep go in batches instead, for their MD5s to be computed side by side. Results go back
         // in listing order, so output does not depend on scheduling.
         let mut order: Vec<usize> = (0..artifacts.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(artifacts[i].entry.size));
-        let mut done: Vec<(usize, FileResult)> = order
+        let tasks = self.tasks(&order, &artifacts, &layouts, opts);
+        let mut done: Vec<(usize, FileResult)> = tasks
             .par_iter()
             .with_max_len(1)
-            .map(|&i| {
-                let a = &artifacts[i];
-                let r = self.process(&sources[a.source], &layouts[a.source], a, opts);
+            .flat_map_iter(|task| {
+                let results = self.run_task(task, &sources, &layouts, &artifacts, opts);
                 if let Some(p) = &opts.progress {
-                    p.files_done.fetch_add(1, Ordering::Relaxed);
-                    p.bytes_done.fetch_add(a.entry.size, Ordering::Relaxed);
+                    p.files_done.fetch_add(results.len() as u64, Ordering::Relaxed);
+                    let bytes: u64 = results.iter().map(|(i, _)| artifacts[*i].entry.size).sum();
+                    p.bytes_done.fetch_add(bytes, Ordering::Relaxed);
                 }
-                (i, r)
+                results
             })
             .collect();
         done.sort_unstable_by_key(|(i, _)| *i);
@@ -315,18 +343,99 @@ impl Engine {
         (findings, hosts, stats)
     }
 
-    /// Reads one file; never fails (problems become findings).
-    fn process(&self, src: &Source, layout: &SourceLayout, a: &Artifact, opts: &ScanOptions) -> FileResult {
+    /// True when `a` is read by the sweep: it lies in a drop folder, `--all-files` is on, a
+    /// check selects it by its path, or a file rule matched its name.
+    fn sweeps(&self, layout: &SourceLayout, a: &Artifact, opts: &ScanOptions) -> bool {
+        a.file_rule.is_some()
+            || (!self.file_checks.is_empty()
+                && (a.place.is_some() || opts.sweep.all_files || {
+                    let lp = layout.logical(&a.entry.rel_path);
+                    let win = sweep::windows_path(&a.entry.rel_path, &lp);
+                    self.file_checks.iter().any(|c| c.selects(&win, &lp))
+                }))
+    }
+
+    /// Splits the artifacts, in `order`, into tasks: one per file, except small files to sweep,
+    /// which go [`SWEEP_BATCH`] to a task (read together, their MD5s computed side by side).
+    fn tasks(
+        &self,
+        order: &[usize],
+        artifacts: &[Artifact],
+        layouts: &[SourceLayout],
+        opts: &ScanOptions,
+    ) -> Vec<Task> {
+        let mut tasks = Vec::with_capacity(order.len());
+        let mut batch = Vec::with_capacity(SWEEP_BATCH);
+        for &i in order {
+            let a = &artifacts[i];
+            let sweeps = self.sweeps(&layouts[a.source], a, opts);
+            if sweeps && a.entry.size < opts.sweep.mmap_min && a.entry.size <= opts.sweep.max_file_size {
+                batch.push(i);
+                if batch.len() == SWEEP_BATCH {
+                    tasks.push(Task::Batch(std::mem::replace(&mut batch, Vec::with_capacity(SWEEP_BATCH))));
+                }
+            } else {
+                tasks.push(Task::One(i, sweeps));
+            }
+        }
+        if !batch.is_empty() {
+            tasks.push(Task::Batch(batch));
+        }
+        tasks
+    }
+
+    fn run_task(
+        &self,
+        task: &Task,
+        sources: &[Source],
+        layouts: &[SourceLayout],
+        artifacts: &[Artifact],
+        opts: &ScanOptions,
+    ) -> Vec<(usize, FileResult)> {
+        let ctx = |i: usize| (&sources[artifacts[i].source], &layouts[artifacts[i].source], &artifacts[i]);
+        match task {
+            Task::One(i, sweeps) => {
+                let (src, layout, a) = ctx(*i);
+                vec![(*i, self.process(src, layout, a, opts, *sweeps, None))]
+            }
+            Task::Batch(batch) => {
+                let loaded: Vec<Result<sweep::LoadedFile, SkipReason>> = batch
+                    .iter()
+                    .map(|&i| {
+                        let (src, _, a) = ctx(i);
+                        sweep::load(src, &a.entry, &opts.sweep)
+                    })
+                    .collect();
+                let bytes: Vec<&[u8]> = loaded.iter().map(|l| l.as_ref().map_or(&[][..], |l| l.bytes())).collect();
+                let md5s = sweep::hashes::md5_of_many(&bytes);
+                batch
+                    .iter()
+                    .zip(loaded)
+                    .zip(md5s)
+                    .map(|((&i, file), md5)| {
+                        let (src, layout, a) = ctx(i);
+                        (i, self.process(src, layout, a, opts, true, Some(Preloaded { file, md5 })))
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Reads one file; never fails (problems become findings). `sweeps` is [`Engine::sweeps`];
+    /// `pre` holds the file's bytes when they were read with its batch.
+    fn process(
+        &self,
+        src: &Source,
+        layout: &SourceLayout,
+        a: &Artifact,
+        opts: &ScanOptions,
+        sweeps: bool,
+        pre: Option<Preloaded>,
+    ) -> FileResult {
         let mut res = FileResult::default();
-        let sweep = !self.file_checks.is_empty()
-            && (a.place.is_some() || opts.sweep.all_files || {
-                let lp = layout.logical(&a.entry.rel_path);
-                let win = sweep::windows_path(&a.entry.rel_path, &lp);
-                self.file_checks.iter().any(|c| c.selects(&win, &lp))
-            });
-        if sweep || a.file_rule.is_some() {
+        if sweeps {
             res.read = true;
-            res.swept = self.sweep_file(src, layout, a, &opts.sweep, &mut res.findings);
+            res.swept = self.sweep_file(src, layout, a, &opts.sweep, pre, &mut res.findings);
             // A file rule's file (a dump, an archive) and a binary are not logs.
             if a.file_rule.is_some() || a.class == PathClass::Skip {
                 return res;
@@ -404,13 +513,13 @@ impl Engine {
         layout: &SourceLayout,
         a: &Artifact,
         opts: &SweepOptions,
+        pre: Option<Preloaded>,
         out: &mut Vec<Finding>,
     ) -> Option<u64> {
         let logical = layout.logical(&a.entry.rel_path);
         let located = sweep::place_of(layout, &a.entry.rel_path, &logical);
         let windows_path = sweep::windows_path(&a.entry.rel_path, &logical);
-        let result = sweep::with_bytes(src, &a.entry, opts, |data| {
-            let hashes = FileHashes::of(data);
+        let check = |data: &[u8], hashes: FileHashes| {
             let file = SweptFile {
                 source: src.index,
                 path: &a.entry.rel_path,
@@ -434,7 +543,14 @@ impl Engine {
                 c.check(&file, &mut found);
             }
             (found, data.len() as u64)
-        });
+        };
+        let result = match pre {
+            Some(Preloaded { file, md5 }) => file.and_then(|l| {
+                let out = check(l.bytes(), FileHashes::with_md5(l.bytes(), md5));
+                l.finish().map(|()| out)
+            }),
+            None => sweep::with_bytes(src, &a.entry, opts, |data| check(data, FileHashes::of(data))),
+        };
         match result {
             Ok((found, n)) => {
                 out.extend(found);

@@ -49,6 +49,12 @@ pub trait Detector: Send + Sync {
     fn anchors_for(&self, _kind: ArtifactKind) -> Vec<&str> {
         self.anchors().to_vec()
     }
+    /// IPv4 addresses that select lines alongside the anchors: a line holding one as a whole
+    /// run of digits and dots ([`crate::read::prefilter::CiLiterals::with_ipv4`]) reaches the
+    /// detector. For detectors that read addresses that way (IOC addresses).
+    fn ipv4_anchors(&self, _kind: ArtifactKind) -> Vec<std::net::Ipv4Addr> {
+        Vec::new()
+    }
     /// A column test that, together with the anchors, selects every line the detector can fire on.
     fn field_gate(&self) -> Option<FieldGate> {
         None
@@ -73,6 +79,9 @@ impl<T: Detector + ?Sized> Detector for std::sync::Arc<T> {
     }
     fn anchors_for(&self, kind: ArtifactKind) -> Vec<&str> {
         self.as_ref().anchors_for(kind)
+    }
+    fn ipv4_anchors(&self, kind: ArtifactKind) -> Vec<std::net::Ipv4Addr> {
+        self.as_ref().ipv4_anchors(kind)
     }
     fn field_gate(&self) -> Option<FieldGate> {
         self.as_ref().field_gate()

@@ -345,13 +345,14 @@ impl<'g> Reader<'g> {
         obs: &mut FileObs,
         on_record: &mut dyn FnMut(&Record<'_>, &mut FileObs),
     ) {
-        let mut next_hit = next_hit_from(self.prefilter, &text[..to], from);
+        let mut finder = self.prefilter.map(|p| p.finder(&text[..to]));
+        let mut next_hit = finder.as_mut().and_then(|f| f.find_from(from));
         for (a, b) in line_ranges(&text[from..to]) {
             let (a, b) = (from + a, from + b);
             self.line_no += 1;
             let hit = match next_hit {
                 Some(h) if h < b => {
-                    next_hit = next_hit_from(self.prefilter, &text[..to], b);
+                    next_hit = finder.as_mut().and_then(|f| f.find_from(b));
                     true
                 }
                 _ => false,
@@ -449,7 +450,8 @@ impl<'g> Reader<'g> {
         let base_line = self.line_no;
         let mut cursor = 0; // start of the next unexamined line in `body`
         let mut newlines_before_cursor = 0u64;
-        while let Some(h) = self.gate.bulk.and_then(|b| b.find_from(body, cursor)) {
+        let mut finder = self.gate.bulk.map(|b| b.finder(body));
+        while let Some(h) = finder.as_mut().and_then(|f| f.find_from(cursor)) {
             let ls = memchr::memrchr(b'\n', &body[cursor..h]).map_or(cursor, |i| cursor + i + 1);
             let le = memchr::memchr(b'\n', &body[h..]).map_or(body.len(), |i| h + i);
             newlines_before_cursor += count_newlines(&body[cursor..ls]) as u64;
@@ -596,10 +598,6 @@ fn lead_time(line: &[u8], dialect: Dialect) -> Option<Timestamp> {
     };
     let s = std::str::from_utf8(&line[..end]).ok()?;
     Timestamp::parse(s.trim_matches('"'))
-}
-
-fn next_hit_from(prefilter: Option<&CiLiterals>, text: &[u8], from: usize) -> Option<usize> {
-    prefilter?.find_from(text, from)
 }
 
 /// The `n`-th field of a line, found without parsing it. `None` when it cannot be found cheaply:

@@ -13,12 +13,15 @@
 //! results never depend on speed paths.
 
 use aho_corasick::{AhoCorasick, packed};
+use std::net::Ipv4Addr;
 
 /// A set of literals, matched ASCII case-insensitively.
 #[derive(Clone, Debug)]
 pub struct CiLiterals {
     literals: Vec<Vec<u8>>,
     imp: Imp,
+    /// IPv4 addresses matched as whole address runs (see [`CiLiterals::with_ipv4`]), sorted.
+    ipv4: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -138,10 +141,21 @@ fn best_window(lit: &[u8]) -> Option<(usize, usize)> {
 
 impl CiLiterals {
     pub fn new<S: AsRef<str>>(literals: &[S]) -> CiLiterals {
+        Self::with_ipv4(literals, &[])
+    }
+
+    /// The literals, plus IPv4 addresses that match where the text holds one as a whole run of
+    /// digits and dots: the run starts at a digit, takes every digit and dot after it, and drops
+    /// trailing dots (`x 5.254.43.18. y` holds 5.254.43.18; `15.254.43.180` does not). This is how
+    /// the detectors that give such anchors read addresses in a value.
+    pub fn with_ipv4<S: AsRef<str>>(literals: &[S], ipv4: &[Ipv4Addr]) -> CiLiterals {
+        let mut ipv4: Vec<u32> = ipv4.iter().map(|&a| u32::from(a)).collect();
+        ipv4.sort_unstable();
+        ipv4.dedup();
         let literals: Vec<Vec<u8>> =
             literals.iter().map(|s| s.as_ref().as_bytes().to_vec()).filter(|l| !l.is_empty()).collect();
         if literals.is_empty() {
-            return CiLiterals { literals, imp: Imp::Empty };
+            return CiLiterals { literals, imp: Imp::Empty, ipv4 };
         }
         let imp = Self::packed(&literals).or_else(|| Self::split(&literals)).unwrap_or_else(|| {
             AhoCorasick::builder()
@@ -150,7 +164,47 @@ impl CiLiterals {
                 .map(Imp::Automaton)
                 .unwrap_or(Imp::Empty)
         });
-        CiLiterals { literals, imp }
+        CiLiterals { literals, imp, ipv4 }
+    }
+
+    /// Start of the first address run at or after `from` that holds one of the IPv4 anchors.
+    fn first_ipv4(&self, hay: &[u8], from: usize, before: usize) -> Option<usize> {
+        if self.ipv4.is_empty() {
+            return None;
+        }
+        let digit_or_dot = |b: u8| b.is_ascii_digit() || b == b'.';
+        let mut pos = from;
+        while pos < before {
+            let dot = pos + memchr::memchr(b'.', &hay[pos..before])?;
+            let (mut s, mut e) = (dot, dot + 1);
+            while s > 0 && digit_or_dot(hay[s - 1]) {
+                s -= 1;
+            }
+            while e < hay.len() && digit_or_dot(hay[e]) {
+                e += 1;
+            }
+            pos = e;
+            while s < e && hay[s] == b'.' {
+                s += 1;
+            }
+            if s < from || s >= before {
+                continue;
+            }
+            let mut end = e;
+            while end > s && hay[end - 1] == b'.' {
+                end -= 1;
+            }
+            let run = &hay[s..end];
+            if (7..=15).contains(&run.len())
+                && bytecount::count(run, b'.') == 3
+                && let Ok(text) = std::str::from_utf8(run)
+                && let Ok(addr) = text.parse::<Ipv4Addr>()
+                && self.ipv4.binary_search(&u32::from(addr)).is_ok()
+            {
+                return Some(s);
+            }
+        }
+        None
     }
 
     /// The case variants of each literal's window: (pattern, (literal index, window offset)).
@@ -220,25 +274,17 @@ impl CiLiterals {
 
     /// Start of the first literal occurrence at or after `from`, matched case-insensitively.
     pub fn find_from(&self, hay: &[u8], from: usize) -> Option<usize> {
-        if from >= hay.len() {
-            return None;
-        }
-        match &self.imp {
-            Imp::Empty => None,
-            Imp::Automaton(ac) => ac.find(aho_corasick::Input::new(hay).range(from..)).map(|m| m.start()),
-            Imp::Packed(part) => self.first_in_part(part, hay, from, hay.len()),
-            Imp::Split(parts) => {
-                // Each part only looks up to the best start found so far, so the parts together
-                // read the text about once each, however close the candidates are.
-                let mut best: Option<usize> = None;
-                for p in parts {
-                    if let Some(s) = self.first_in_part(p, hay, from, best.unwrap_or(hay.len())) {
-                        best = Some(s);
-                    }
-                }
-                best
-            }
-        }
+        self.finder(hay).find_from(from)
+    }
+
+    /// A finder for successive searches over `hay` (see [`Finder`]).
+    pub fn finder<'a>(&'a self, hay: &'a [u8]) -> Finder<'a> {
+        let searchers = match &self.imp {
+            Imp::Packed(_) | Imp::Automaton(_) => 1,
+            Imp::Split(parts) => parts.len(),
+            Imp::Empty => 0,
+        } + usize::from(!self.ipv4.is_empty());
+        Finder { lits: self, hay, memo: vec![Memo::UNSET; searchers] }
     }
 
     /// True when the fast packed search is in use, in one searcher or several (false: the
@@ -250,6 +296,84 @@ impl CiLiterals {
     /// True when some literal occurs in `hay` (case-insensitively).
     pub fn is_match(&self, hay: &[u8]) -> bool {
         self.find_from(hay, 0).is_some()
+    }
+}
+
+/// What one searcher last answered: the first start at or after `lo` is `found`, or there is
+/// none in `[lo, hi)`.
+#[derive(Clone, Copy, Debug)]
+struct Memo {
+    lo: usize,
+    hi: usize,
+    found: Option<usize>,
+}
+
+impl Memo {
+    const UNSET: Memo = Memo { lo: usize::MAX, hi: 0, found: None };
+
+    /// The first start in `[from, before)`, from the last answer when it tells, else from
+    /// `search(from, before)` (resumed where the last search ended when that found nothing).
+    fn query(&mut self, from: usize, before: usize, search: impl FnOnce(usize, usize) -> Option<usize>) -> Option<usize> {
+        if from >= self.lo {
+            match self.found {
+                Some(x) if x >= from => return (x < before).then_some(x),
+                None if before <= self.hi => return None,
+                None => {
+                    let r = search(from.max(self.hi), before);
+                    *self = Memo { lo: from, hi: before, found: r };
+                    return r;
+                }
+                Some(_) => {}
+            }
+        }
+        let r = search(from, before);
+        *self = Memo { lo: from, hi: before, found: r };
+        r
+    }
+}
+
+/// Successive searches over one text, each from at or after the last: every searcher (a packed
+/// part, the automaton, the IPv4 set) keeps its last answer, so one that has nothing more in the
+/// text reads it once rather than again for every candidate line another one finds.
+pub struct Finder<'a> {
+    lits: &'a CiLiterals,
+    hay: &'a [u8],
+    memo: Vec<Memo>,
+}
+
+impl Finder<'_> {
+    /// Start of the first literal occurrence (or IPv4 anchor) at or after `from`.
+    pub fn find_from(&mut self, from: usize) -> Option<usize> {
+        let (lits, hay) = (self.lits, self.hay);
+        if from >= hay.len() {
+            return None;
+        }
+        let mut best: Option<usize> = None;
+        let parts: &[Part] = match &lits.imp {
+            Imp::Packed(part) => std::slice::from_ref(part),
+            Imp::Split(parts) => parts,
+            Imp::Automaton(ac) => {
+                best = self.memo[0].query(from, hay.len(), |f, b| {
+                    ac.find(aho_corasick::Input::new(hay).range(f..)).map(|m| m.start()).filter(|&s| s < b)
+                });
+                &[]
+            }
+            Imp::Empty => &[],
+        };
+        // Each part only looks up to the best start found so far, so the parts together read the
+        // text about once each, however close the candidates are.
+        for (part, memo) in parts.iter().zip(self.memo.iter_mut()) {
+            if let Some(s) = memo.query(from, best.unwrap_or(hay.len()), |f, b| lits.first_in_part(part, hay, f, b)) {
+                best = Some(s);
+            }
+        }
+        if !lits.ipv4.is_empty()
+            && let Some(memo) = self.memo.last_mut()
+            && let Some(s) = memo.query(from, best.unwrap_or(hay.len()), |f, b| lits.first_ipv4(hay, f, b))
+        {
+            best = Some(s);
+        }
+        best
     }
 }
 
@@ -350,6 +474,114 @@ mod tests {
                         String::from_utf8_lossy(&hay)
                     );
                 }
+            }
+        }
+    }
+
+    /// Random bytes over `alphabet` with the given literals planted in random case.
+    fn random_text(x: &mut u64, len: usize, alphabet: &[u8], plant: &[&str]) -> Vec<u8> {
+        let mut hay = Vec::new();
+        for _ in 0..len {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            if !plant.is_empty() && x.is_multiple_of(23) {
+                let l = plant[(*x as usize / 23) % plant.len()];
+                let r = *x;
+                hay.extend(l.bytes().enumerate().map(|(i, b)| {
+                    if (r >> (i % 60)) & 1 == 1 { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() }
+                }));
+            } else {
+                hay.push(alphabet[(*x % alphabet.len() as u64) as usize]);
+            }
+        }
+        hay
+    }
+
+    /// The address runs of `hay` as the IOC detector reads a value: from a digit over digits and
+    /// dots, trailing dots dropped; the start of the first run at or after `from` that is one of
+    /// `ips`.
+    fn naive_ipv4(ips: &[Ipv4Addr], hay: &[u8], from: usize) -> Option<usize> {
+        let mut i = 0;
+        while i < hay.len() {
+            if !hay[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < hay.len() && (hay[i].is_ascii_digit() || hay[i] == b'.') {
+                i += 1;
+            }
+            let run = std::str::from_utf8(&hay[start..i]).unwrap().trim_end_matches('.');
+            if start >= from
+                && run.bytes().filter(|&c| c == b'.').count() == 3
+                && run.parse::<Ipv4Addr>().is_ok_and(|a| ips.contains(&a))
+            {
+                return Some(start);
+            }
+        }
+        None
+    }
+
+    /// Successive searches through one [`Finder`] give what fresh searches give, for packed,
+    /// split and automaton sets, with and without IPv4 anchors.
+    #[test]
+    fn a_finder_agrees_with_fresh_searches() {
+        let many: Vec<String> = (0..40).map(|i| format!("lit{i}x~{}", i * 7)).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let sets: Vec<Vec<&str>> = vec![vec!["Server~", "ab"], many, vec!["rawfuns.com", "ns.rtechs.org", "ab"]];
+        let ips: Vec<Ipv4Addr> = ["5.254.43.18", "103.77.192.219", "1.2.3.4"].iter().map(|a| a.parse().unwrap()).collect();
+        let mut x = 0x1234_5678_9ABC_DEF1u64;
+        for lits in &sets {
+            for with_ips in [false, true] {
+                let cl = CiLiterals::with_ipv4(lits, if with_ips { &ips } else { &[] });
+                let mut plant: Vec<&str> = lits.clone();
+                plant.extend(["5.254.43.18", "15.254.43.18", "1.2.3.4.", "103.77.192.219"]);
+                for round in 0..60 {
+                    let hay = random_text(&mut x, 100 + round * 13, b"SsEeRrVv~/.0123 abAB-x,9", &plant);
+                    let mut finder = cl.finder(&hay);
+                    let mut from = 0;
+                    while from < hay.len() {
+                        let got = finder.find_from(from);
+                        assert_eq!(got, cl.find_from(&hay, from), "{lits:?} from {from}");
+                        let lit = naive(lits, &hay, from);
+                        let ip = if with_ips { naive_ipv4(&ips, &hay, from) } else { None };
+                        let want = match (lit, ip) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        assert_eq!(got, want, "{lits:?} from {from} in {:?}", String::from_utf8_lossy(&hay));
+                        // Like the readers: on from the line after the hit, or a few bytes on.
+                        from = got.map_or(from + 17, |g| g + 1 + (x as usize % 5));
+                    }
+                }
+            }
+        }
+    }
+
+    /// IPv4 anchors match whole address runs, as the detectors read addresses.
+    #[test]
+    fn ipv4_anchors_match_address_runs() {
+        let ips: Vec<Ipv4Addr> = ["5.254.43.18", "10.0.0.1"].iter().map(|a| a.parse().unwrap()).collect();
+        let cl = CiLiterals::with_ipv4::<&str>(&[], &ips);
+        for (text, hit) in [
+            ("2021-03-03 06:47:55 POST /x - 5.254.43.18 python 200", Some(30)),
+            ("c-ip=5.254.43.18.", Some(5)),
+            ("::ffff:5.254.43.18", Some(7)),
+            ("x,5.254.43.18:443,", Some(2)),
+            ("15.254.43.18 5.254.43.180 5.254.43.18.1 05.254.43.18", None),
+            ("version 15.2.792.10 and 10.0.0.10 or 110.0.0.1", None),
+            ("a.10.0.0.1", Some(2)),
+            ("", None),
+        ] {
+            assert_eq!(cl.find_from(text.as_bytes(), 0), hit, "{text}");
+            assert_eq!(naive_ipv4(&ips, text.as_bytes(), 0), hit, "{text}");
+        }
+        let mut x = 0xDEAD_BEEF_0BAD_F00Du64;
+        for round in 0..300 {
+            let hay = random_text(&mut x, 40 + round, b"0123456789.. ,:a", &["5.254.43.18", "10.0.0.1", "1.0.0.1"]);
+            for from in [0, 1, 7, hay.len() / 3] {
+                assert_eq!(cl.find_from(&hay, from), naive_ipv4(&ips, &hay, from), "{:?}", String::from_utf8_lossy(&hay));
             }
         }
     }

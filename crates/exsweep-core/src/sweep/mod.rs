@@ -1,21 +1,21 @@
 //! The file sweep: which files are looked at by content (the drop folders of the 2021
 //! intrusions, or every file with `--all-files`), reading each within a size limit (memory-mapped
-//! when large, into a reused per-thread buffer when small), one pass of MD5, SHA-1 and SHA-256,
-//! and the [`FileCheck`]s (YARA, hash and name IOCs, unknown files) that run over the bytes.
-//! A file that changes while it is read is reported and its results dropped.
+//! when large, into a pooled per-thread buffer when small: [`read`]), MD5, SHA-1 and SHA-256
+//! ([`hashes`]: small files in batches, their MD5s side by side in SIMD lanes), and the
+//! [`FileCheck`]s (YARA, hash and name IOCs, unknown files) that run over the bytes. A file that
+//! changes while it is read is reported and its results dropped.
 
+pub mod hashes;
 pub mod places;
+mod read;
 
 use crate::model::{ArtifactKind, Finding, RuleMeta};
-use crate::source::{Entry, Locator, LogicalPath, Source};
+use crate::source::{Entry, LogicalPath};
 use crate::time::Timestamp;
-use md5::Md5;
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
-use std::cell::RefCell;
-use std::io::Read;
 
+pub use hashes::{FileHashes, hex};
 pub use places::{Located, Place, is_script_name, place_of};
+pub use read::{LoadedFile, SkipReason, load, with_bytes};
 
 /// What the sweep reads, and how.
 #[derive(Clone, Debug)]
@@ -44,49 +44,6 @@ impl Default for SweepOptions {
             window_start: Timestamp::parse("2021-01-01").unwrap_or(Timestamp(1_609_459_200_000)),
         }
     }
-}
-
-/// MD5, SHA-1 and SHA-256 of a file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileHashes {
-    pub md5: [u8; 16],
-    pub sha1: [u8; 20],
-    pub sha256: [u8; 32],
-}
-
-impl FileHashes {
-    /// All three digests of `data`, in one pass over it (cache-sized blocks, so each block is
-    /// read from memory once).
-    pub fn of(data: &[u8]) -> FileHashes {
-        let (mut m, mut s1, mut s2) = (Md5::new(), Sha1::new(), Sha256::new());
-        for block in data.chunks(64 * 1024) {
-            m.update(block);
-            s1.update(block);
-            s2.update(block);
-        }
-        FileHashes { md5: m.finalize().into(), sha1: s1.finalize().into(), sha256: s2.finalize().into() }
-    }
-
-    pub fn md5_hex(&self) -> String {
-        hex(&self.md5)
-    }
-    pub fn sha1_hex(&self) -> String {
-        hex(&self.sha1)
-    }
-    pub fn sha256_hex(&self) -> String {
-        hex(&self.sha256)
-    }
-}
-
-/// Lowercase hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
 }
 
 /// A file as the file checks see it.
@@ -215,120 +172,6 @@ pub fn file_type(data: &[u8]) -> &'static str {
     }
 }
 
-/// Why a file was not swept (it becomes a coverage finding).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SkipReason(pub String);
-
-thread_local! {
-    /// One read buffer per worker thread, reused across files (bounded by `mmap_min`, or by
-    /// `max_file_size` with `no_mmap`).
-    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Largest buffer a thread keeps between files; a bigger one is freed after use.
-const KEEP_BUFFER: usize = 4 << 20;
-
-/// Reads `r` (at most `limit + 1` bytes, so that a longer input shows) into this thread's
-/// buffer and runs `f` over the outcome and the bytes; the buffer is kept for the next file
-/// unless it grew past [`KEEP_BUFFER`].
-fn with_buffer<T>(r: &mut dyn Read, limit: u64, f: impl FnOnce(std::io::Result<usize>, &[u8]) -> T) -> T {
-    BUFFER.with(|b| {
-        let mut buf = b.borrow_mut();
-        buf.clear();
-        let n = r.take(limit.saturating_add(1)).read_to_end(&mut buf);
-        let out = f(n, &buf);
-        if buf.capacity() > KEEP_BUFFER {
-            *buf = Vec::new();
-        }
-        out
-    })
-}
-
-/// Reads a file's bytes within the limits and runs `f` over them. A file larger than the limit,
-/// unreadable, not a regular file, or changed while read (size or modification time differ
-/// before and after) gives a [`SkipReason`] instead.
-pub fn with_bytes<T>(
-    src: &Source,
-    entry: &Entry,
-    opts: &SweepOptions,
-    f: impl FnOnce(&[u8]) -> T,
-) -> Result<T, SkipReason> {
-    let skip = |r: String| Err(SkipReason(r));
-    if entry.size > opts.max_file_size {
-        return skip(format!(
-            "{} bytes, larger than the sweep limit of {} bytes (--max-file-size); not swept",
-            entry.size, opts.max_file_size
-        ));
-    }
-    match &entry.locator {
-        Locator::Fs(p) => {
-            let file = match crate::source::open_read_only(p) {
-                Ok(f) => f,
-                Err(e) => return skip(format!("unreadable: {e}")),
-            };
-            let before = match file.metadata() {
-                Ok(m) if m.is_file() => m,
-                Ok(_) => return skip("not a regular file; not read".into()),
-                Err(e) => return skip(format!("unreadable: {e}")),
-            };
-            if before.len() > opts.max_file_size {
-                return skip(format!(
-                    "{} bytes (grew since listing), larger than the sweep limit of {} bytes; not swept",
-                    before.len(),
-                    opts.max_file_size
-                ));
-            }
-            let out = if !opts.no_mmap && before.len() >= opts.mmap_min && before.len() > 0 {
-                // SAFETY: the map is read-only and dropped before returning. A file truncated by
-                // another process while mapped would raise SIGBUS: triage copies do not change,
-                // and `no_mmap` is there for live systems.
-                match unsafe { memmap2::Mmap::map(&file) } {
-                    Ok(map) => {
-                        if map.len() as u64 != before.len() {
-                            return skip("changed while read (size differs from its mapping); not swept".into());
-                        }
-                        f(&map)
-                    }
-                    Err(e) => return skip(format!("cannot map: {e}")),
-                }
-            } else {
-                let read = with_buffer(&mut &file, opts.max_file_size, |n, buf| match n {
-                    Ok(n) if n as u64 != before.len() => {
-                        Err(format!("changed while read ({} bytes listed, {n} read); not swept", before.len()))
-                    }
-                    Ok(_) => Ok(f(buf)),
-                    Err(e) => Err(format!("read error: {e}")),
-                });
-                match read {
-                    Ok(v) => v,
-                    Err(r) => return skip(r),
-                }
-            };
-            match file.metadata() {
-                Ok(after) if after.len() == before.len() && after.modified().ok() == before.modified().ok() => Ok(out),
-                Ok(_) => skip("changed while read (size or modification time changed); results dropped".into()),
-                Err(e) => skip(format!("unreadable after reading: {e}")),
-            }
-        }
-        Locator::Zip(_) => {
-            let read = src.with_reader(entry, |r| {
-                with_buffer(r, opts.max_file_size, |n, buf| match n {
-                    Ok(n) if n as u64 > opts.max_file_size => {
-                        Err(format!("inflates past the sweep limit of {} bytes; not swept", opts.max_file_size))
-                    }
-                    Ok(_) => Ok(f(buf)),
-                    Err(e) => Err(format!("cannot inflate: {e}")),
-                })
-            });
-            match read {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(r)) => skip(r),
-                Err(e) => skip(format!("unreadable: {e}")),
-            }
-        }
-    }
-}
-
 /// The Windows form of an entry's path: `C:\` plus its original-case components below the drive
 /// root when the root is known, otherwise its source path with `\` separators.
 pub fn windows_path(rel_path: &str, lp: &LogicalPath) -> String {
@@ -348,19 +191,6 @@ pub fn windows_path(rel_path: &str, lp: &LogicalPath) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hashes_of_known_inputs() {
-        let h = FileHashes::of(b"abc");
-        assert_eq!(h.md5_hex(), "900150983cd24fb0d6963f7d28e17f72");
-        assert_eq!(h.sha1_hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        assert_eq!(h.sha256_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        // Across block boundaries the digest is that of the whole.
-        let big = vec![b'a'; 200_000];
-        let whole = FileHashes::of(&big);
-        assert_eq!(whole.sha256, <[u8; 32]>::from(Sha256::digest(&big)));
-        assert_eq!(whole.md5, <[u8; 16]>::from(Md5::digest(&big)));
-    }
 
     #[test]
     fn file_types_by_magic() {

@@ -21,7 +21,7 @@ use exsweep_core::detect::{Detector, FileCtx};
 use exsweep_core::model::{ArtifactKind, Category, Finding, MAX_EVIDENCE, RuleMeta, Severity};
 use exsweep_core::record::{Fields, Record};
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 pub const RULE_IP: RuleMeta = RuleMeta {
     id: "EXS-IOC-IP",
@@ -93,7 +93,11 @@ pub struct NetworkIocDetector {
     ac: Option<AhoCorasick>,
     /// Per automaton pattern: the indicators it stands for.
     needles: Vec<Vec<(usize, Needle)>>,
+    /// Literals selecting the lines to check (domains, URL hosts, user-agent pieces, IPv6).
     anchors: Vec<String>,
+    /// IPv4 indicator addresses, found by the prefilter as address runs (as [`Self::scan_ips`]
+    /// reads them).
+    ipv4_anchors: Vec<Ipv4Addr>,
     kinds: Vec<ArtifactKind>,
 }
 
@@ -116,6 +120,7 @@ impl NetworkIocDetector {
         let mut patterns: Vec<String> = Vec::new();
         let mut needles: Vec<Vec<(usize, Needle)>> = Vec::new();
         let mut anchors: Vec<String> = Vec::new();
+        let mut ipv4_anchors: Vec<Ipv4Addr> = Vec::new();
         let mut has_cidr = false;
         let mut has_v6 = false;
         let mut add_needle = |text: String, n: usize, kind: Needle| {
@@ -136,7 +141,10 @@ impl NetworkIocDetector {
                     if let Some(ip) = normalize::ip(&i.value) {
                         has_v6 |= ip.is_ipv6();
                         ips.entry(ip).or_default().push(n);
-                        anchors.push(ip.to_string());
+                        match normalize::canonical_ip(ip) {
+                            IpAddr::V4(v4) => ipv4_anchors.push(v4),
+                            v6 => anchors.push(v6.to_string()),
+                        }
                     }
                 }
                 IndicatorKind::Cidr => {
@@ -177,12 +185,15 @@ impl NetworkIocDetector {
         cidrs.sort_by_key(|(len, v6, _)| (*v6, std::cmp::Reverse(*len)));
         anchors.sort();
         anchors.dedup();
+        ipv4_anchors.sort();
+        ipv4_anchors.dedup();
         if has_cidr {
             // No literal selects the lines of a range: every record must be looked at.
             anchors.clear();
+            ipv4_anchors.clear();
         }
         let kinds = if inds.is_empty() { Vec::new() } else { KINDS.to_vec() };
-        NetworkIocDetector { inds, ips, cidrs, has_v6, ac, needles, anchors, kinds }
+        NetworkIocDetector { inds, ips, cidrs, has_v6, ac, needles, anchors, ipv4_anchors, kinds }
     }
 
     /// Indicators the detector holds.
@@ -196,7 +207,7 @@ impl NetworkIocDetector {
 
     /// True when IP ranges are loaded, so that every record is checked.
     pub fn checks_every_record(&self) -> bool {
-        !self.inds.is_empty() && self.anchors.is_empty()
+        !self.inds.is_empty() && self.anchors.is_empty() && self.ipv4_anchors.is_empty()
     }
 
     fn lookup_ip(&self, ip: IpAddr, out: &mut Vec<usize>) {
@@ -393,6 +404,9 @@ impl Detector for NetworkIocDetector {
     }
     fn anchors_for(&self, _kind: ArtifactKind) -> Vec<&str> {
         self.anchors.iter().map(String::as_str).collect()
+    }
+    fn ipv4_anchors(&self, _kind: ArtifactKind) -> Vec<Ipv4Addr> {
+        self.ipv4_anchors.clone()
     }
     fn check(&self, ctx: &FileCtx<'_>, rec: &Record<'_>, out: &mut Vec<Finding>) {
         // Indicator → the fields it was found in (first one first).
@@ -604,17 +618,24 @@ mod tests {
     fn anchors_cover_both_user_agent_forms() {
         let d = detector("");
         let anchors = d.anchors_for(ArtifactKind::IisW3c);
-        assert!(anchors.contains(&"5.254.43.18"));
+        let ips = d.ipv4_anchors(ArtifactKind::IisW3c);
+        // Addresses go to the prefilter as addresses, not as literals.
+        assert!(!anchors.contains(&"5.254.43.18"));
+        assert!(ips.contains(&"5.254.43.18".parse().unwrap()));
         assert!(anchors.contains(&"evil.example.com"));
         assert!(anchors.contains(&"drop.example.net"));
-        let lits = exsweep_core::read::prefilter::CiLiterals::new(&anchors);
+        let lits = exsweep_core::read::prefilter::CiLiterals::with_ipv4(&anchors, &ips);
         for line in [
             "2021-03-03 06:47:55 POST /x - 1.1.1.1 Mozilla/5.0+(compatible;+Baiduspider/2.0;++http://www.baidu.com/search/spider.html) 200",
             "2021-03-03T06:47:55Z,x,Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html),1.1.1.1",
+            "2021-03-03 06:47:55 POST /owa/auth/x.aspx - 443 - 5.254.43.18 python-requests/2.25.1 200",
+            "2021-03-03T06:47:55Z,x,/ecp/y.js,Mozilla/5.0,5.254.43.18,",
         ] {
             assert!(lits.is_match(line.as_bytes()), "{line}");
         }
         assert!(!lits.is_match(b"2021-03-03 06:47:55 GET /owa/ - 10.0.0.1 Mozilla/5.0+(Windows+NT+10.0) 200"));
+        // A longer number holding the address is another address (as the detector reads it).
+        assert!(!lits.is_match(b"2021-03-03 06:47:55 GET /owa/ - 15.254.43.180 Mozilla/5.0 200"));
         // Nothing loaded: the detector reads no record kind at all.
         assert!(NetworkIocDetector::new(&IocSet::new()).kinds().is_empty());
     }
