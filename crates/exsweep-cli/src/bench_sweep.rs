@@ -264,8 +264,8 @@ pub fn baseline_loop(tree: &Path, yara: &[PathBuf], threads: Option<usize>) -> u
 }
 
 /// Hashing alone, in a child: read every file and compute MD5, SHA-1 and SHA-256 in parallel as
-/// the sweep does (largest first; files under 1 MiB in batches whose MD5s run side by side in
-/// SIMD lanes), then each digest alone on one core over the first 256 MB of files.
+/// the sweep does (largest first, in batches whose MD5s run side by side in SIMD lanes), then
+/// each digest alone on one core over a sample of 256 MB of files.
 pub fn hash_loop(tree: &Path, threads: Option<usize>) -> u8 {
     let mut files: Vec<(PathBuf, u64)> = files_of(tree)
         .into_iter()
@@ -273,9 +273,21 @@ pub fn hash_loop(tree: &Path, threads: Option<usize>) -> u8 {
         .map(|(n, p)| (p, n))
         .collect();
     files.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    let (large, small): (Vec<_>, Vec<_>) = files.iter().partition(|(_, n)| *n >= 1 << 20);
-    let mut tasks: Vec<Vec<&Path>> = large.iter().map(|(p, _)| vec![p.as_path()]).collect();
-    tasks.extend(small.chunks(hashes::BATCH).map(|c| c.iter().map(|(p, _)| p.as_path()).collect()));
+    // Batches as the sweep makes them: in size order, up to BATCH files and BATCH_BYTES bytes.
+    let mut tasks: Vec<Vec<&Path>> = Vec::new();
+    let mut batch_bytes = 0;
+    for (p, n) in &files {
+        match tasks.last_mut() {
+            Some(b) if b.len() < hashes::BATCH && batch_bytes + n <= hashes::BATCH_BYTES => {
+                b.push(p.as_path());
+                batch_bytes += n;
+            }
+            _ => {
+                tasks.push(vec![p.as_path()]);
+                batch_bytes = *n;
+            }
+        }
+    }
     let started = Instant::now();
     let (bytes, _) = in_pool(threads, || {
         tasks
@@ -298,7 +310,7 @@ pub fn hash_loop(tree: &Path, threads: Option<usize>) -> u8 {
     let secs = started.elapsed().as_secs_f64();
     let mut sample: Vec<Vec<u8>> = Vec::new();
     let mut sample_bytes = 0usize;
-    for (p, _) in small.iter().rev().step_by(7) {
+    for (p, _) in files.iter().rev().step_by(7) {
         if sample_bytes > 256 << 20 {
             break;
         }

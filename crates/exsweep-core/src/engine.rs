@@ -128,11 +128,12 @@ struct FileResult {
     swept: Option<u64>,
 }
 
-/// Small files swept in one task (their MD5s are computed side by side).
+/// Files swept in one task (their MD5s are computed side by side), and the most bytes a task
+/// holds at once.
 const SWEEP_BATCH: usize = sweep::hashes::BATCH;
+const SWEEP_BATCH_BYTES: u64 = sweep::hashes::BATCH_BYTES;
 
-/// A unit of parallel work: one file (and whether it is swept), or a batch of small files to
-/// sweep.
+/// A unit of parallel work: one file (and whether it is swept), or a batch of files to sweep.
 enum Task {
     One(usize, bool),
     Batch(Vec<usize>),
@@ -355,8 +356,9 @@ impl Engine {
                 }))
     }
 
-    /// Splits the artifacts, in `order`, into tasks: one per file, except small files to sweep,
-    /// which go [`SWEEP_BATCH`] to a task (read together, their MD5s computed side by side).
+    /// Splits the artifacts, in `order`, into tasks: one per file not swept; files to sweep go
+    /// in batches of up to [`SWEEP_BATCH`] files and [`SWEEP_BATCH_BYTES`] bytes, read together
+    /// and their MD5s computed side by side (in size order, so batches hold similar sizes).
     fn tasks(
         &self,
         order: &[usize],
@@ -365,18 +367,22 @@ impl Engine {
         opts: &ScanOptions,
     ) -> Vec<Task> {
         let mut tasks = Vec::with_capacity(order.len());
-        let mut batch = Vec::with_capacity(SWEEP_BATCH);
+        let mut batch: Vec<usize> = Vec::new();
+        let mut batch_bytes = 0u64;
         for &i in order {
             let a = &artifacts[i];
-            let sweeps = self.sweeps(&layouts[a.source], a, opts);
-            if sweeps && a.entry.size < opts.sweep.mmap_min && a.entry.size <= opts.sweep.max_file_size {
-                batch.push(i);
-                if batch.len() == SWEEP_BATCH {
-                    tasks.push(Task::Batch(std::mem::replace(&mut batch, Vec::with_capacity(SWEEP_BATCH))));
-                }
-            } else {
-                tasks.push(Task::One(i, sweeps));
+            if !self.sweeps(&layouts[a.source], a, opts) {
+                tasks.push(Task::One(i, false));
+                continue;
             }
+            // Files past the size limit are not read: they cost nothing in a batch.
+            let size = if a.entry.size > opts.sweep.max_file_size { 0 } else { a.entry.size };
+            if !batch.is_empty() && (batch.len() == SWEEP_BATCH || batch_bytes + size > SWEEP_BATCH_BYTES) {
+                tasks.push(Task::Batch(std::mem::take(&mut batch)));
+                batch_bytes = 0;
+            }
+            batch.push(i);
+            batch_bytes += size;
         }
         if !batch.is_empty() {
             tasks.push(Task::Batch(batch));
@@ -397,6 +403,11 @@ impl Engine {
             Task::One(i, sweeps) => {
                 let (src, layout, a) = ctx(*i);
                 vec![(*i, self.process(src, layout, a, opts, *sweeps, None))]
+            }
+            Task::Batch(batch) if batch.len() == 1 => {
+                // Alone: the three digests in one pass over the bytes.
+                let (src, layout, a) = ctx(batch[0]);
+                vec![(batch[0], self.process(src, layout, a, opts, true, None))]
             }
             Task::Batch(batch) => {
                 let loaded: Vec<Result<sweep::LoadedFile, SkipReason>> = batch

@@ -187,9 +187,13 @@ fn bad_files_are_reported_and_skipped_and_the_rest_is_swept() {
     let temp = root.join("C/Windows/Temp");
     write(root, "C/Windows/Temp/big.bin", "");
     std::fs::File::options().write(true).open(temp.join("big.bin")).unwrap().set_len(3 << 20).unwrap();
-    // Largest first with one thread: `a-trigger.txt` (2 MB) is checked before the smaller files.
+    // Largest first with one thread, 32 files to a batch: `a-trigger.txt` (2 MB) is checked
+    // with the first batch, before `vanishes.txt` is read with the second.
     write(root, "C/Windows/Temp/a-trigger.txt", vec![b'x'; 2 << 20]);
     write(root, "C/Windows/Temp/grows.txt", vec![b'g'; 1 << 20]);
+    for i in 0..40 {
+        write(root, &format!("C/Windows/Temp/filler-{i:02}.txt"), format!("{i:>100}"));
+    }
     write(root, "C/Windows/Temp/vanishes.txt", "soon gone");
     write(root, "C/Windows/Temp/ok.txt", "fine");
     let fifo = temp.join("pipe");
@@ -246,4 +250,36 @@ fn sweep_output_does_not_depend_on_threads() {
     assert_eq!(one.iter().filter(|x| x.2.is_some()).count(), 60);
     assert_eq!(one, ids(2));
     assert_eq!(one, ids(4));
+}
+
+/// Files swept in batches (their MD5s computed side by side, memory-mapped and read files mixed)
+/// carry the digests that md-5, sha1 and sha2 give for each file alone.
+#[test]
+fn batched_digests_match_each_file_hashed_alone() {
+    use md5::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let mut contents = Vec::new();
+    for i in 0..75usize {
+        // Sizes from empty to 1.5 MB (over mmap_min), around block and padding boundaries.
+        let len = match i % 5 {
+            0 => i,
+            1 => 55 + i,
+            2 => 4096 * i + 63,
+            3 => 20_000 + i * 997,
+            _ => (1 << 20) + i * 7000,
+        };
+        let data: Vec<u8> = (0..len).map(|j| (j * 31 + i * 17 + (j >> 9)) as u8).collect();
+        let name = format!("C/ProgramData/drop/f{i:02}.bin");
+        write(dir.path(), &name, &data);
+        contents.push((format!("f{i:02}.bin"), data));
+    }
+    let (findings, rec) = scan_with(&[dir.path()], Recorder::default(), SweepOptions::default(), 2);
+    let seen = rec.seen.into_inner().unwrap();
+    assert_eq!(seen.len(), 75);
+    for (name, data) in &contents {
+        let f = findings.iter().find(|f| f.rule_id == "TEST-SEEN" && f.path.ends_with(name.as_str())).unwrap();
+        assert_eq!(f.extra["md5"], exsweep_core::sweep::hex(&md5::Md5::digest(data)), "{name}");
+        assert_eq!(f.extra["sha1"], exsweep_core::sweep::hex(&sha1::Sha1::digest(data)), "{name}");
+        assert_eq!(f.sha256.as_deref(), Some(exsweep_core::sweep::hex(&sha2::Sha256::digest(data)).as_str()), "{name}");
+    }
 }

@@ -313,7 +313,12 @@ impl Memo {
 
     /// The first start in `[from, before)`, from the last answer when it tells, else from
     /// `search(from, before)` (resumed where the last search ended when that found nothing).
-    fn query(&mut self, from: usize, before: usize, search: impl FnOnce(usize, usize) -> Option<usize>) -> Option<usize> {
+    fn query(
+        &mut self,
+        from: usize,
+        before: usize,
+        search: impl FnOnce(usize, usize) -> Option<usize>,
+    ) -> Option<usize> {
         if from >= self.lo {
             match self.found {
                 Some(x) if x >= from => return (x < before).then_some(x),
@@ -530,7 +535,8 @@ mod tests {
         let many: Vec<String> = (0..40).map(|i| format!("lit{i}x~{}", i * 7)).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         let sets: Vec<Vec<&str>> = vec![vec!["Server~", "ab"], many, vec!["rawfuns.com", "ns.rtechs.org", "ab"]];
-        let ips: Vec<Ipv4Addr> = ["5.254.43.18", "103.77.192.219", "1.2.3.4"].iter().map(|a| a.parse().unwrap()).collect();
+        let ips: Vec<Ipv4Addr> =
+            ["5.254.43.18", "103.77.192.219", "1.2.3.4"].iter().map(|a| a.parse().unwrap()).collect();
         let mut x = 0x1234_5678_9ABC_DEF1u64;
         for lits in &sets {
             for with_ips in [false, true] {
@@ -581,7 +587,12 @@ mod tests {
         for round in 0..300 {
             let hay = random_text(&mut x, 40 + round, b"0123456789.. ,:a", &["5.254.43.18", "10.0.0.1", "1.0.0.1"]);
             for from in [0, 1, 7, hay.len() / 3] {
-                assert_eq!(cl.find_from(&hay, from), naive_ipv4(&ips, &hay, from), "{:?}", String::from_utf8_lossy(&hay));
+                assert_eq!(
+                    cl.find_from(&hay, from),
+                    naive_ipv4(&ips, &hay, from),
+                    "{:?}",
+                    String::from_utf8_lossy(&hay)
+                );
             }
         }
     }

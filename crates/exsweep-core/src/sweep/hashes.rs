@@ -21,9 +21,11 @@ pub struct FileHashes {
     pub sha256: [u8; 32],
 }
 
-/// Small files hashed together: enough for the SIMD lanes (16 with AVX-512) to stay full as files
-/// of different lengths finish.
+/// Files hashed together: enough for the SIMD lanes (16 with AVX-512) to stay full as files of
+/// different lengths finish.
 pub const BATCH: usize = 32;
+/// The most bytes a batch holds (mapped or read) at once.
+pub const BATCH_BYTES: u64 = 64 << 20;
 
 /// The batch engine, with the CPU's SIMD level detected once.
 fn engine() -> Md5Many {
