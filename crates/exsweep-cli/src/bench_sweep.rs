@@ -263,8 +263,37 @@ pub fn baseline_loop(tree: &Path, yara: &[PathBuf], threads: Option<usize>) -> u
     0
 }
 
-/// Hashing alone, in a child: read every file and compute MD5, SHA-1 and SHA-256 in parallel as
-/// the sweep does (largest first, in batches whose MD5s run side by side in SIMD lanes), then
+/// A file's bytes read as the sweep reads them: memory-mapped from 1 MiB, else into a buffer.
+enum FileBytes {
+    Map(memmap2::Mmap),
+    Buffer(Vec<u8>),
+}
+
+impl FileBytes {
+    fn read(p: &Path) -> FileBytes {
+        let Ok(f) = std::fs::File::open(p) else { return FileBytes::Buffer(Vec::new()) };
+        if f.metadata().is_ok_and(|m| m.len() >= 1 << 20) {
+            // SAFETY: read-only map of a file of the generated tree, which nothing else changes.
+            if let Ok(m) = unsafe { memmap2::Mmap::map(&f) } {
+                return FileBytes::Map(m);
+            }
+        }
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut &f, &mut buf);
+        FileBytes::Buffer(buf)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            FileBytes::Map(m) => m,
+            FileBytes::Buffer(b) => b,
+        }
+    }
+}
+
+/// Hashing alone, in a child: read every file (mapped from 1 MiB) and compute MD5, SHA-1 and
+/// SHA-256 in parallel as the sweep does (largest first, in batches whose MD5s run side by side
+/// in SIMD lanes), then
 /// each digest alone on one core over a sample of 256 MB of files.
 pub fn hash_loop(tree: &Path, threads: Option<usize>) -> u8 {
     let mut files: Vec<(PathBuf, u64)> = files_of(tree)
@@ -294,8 +323,8 @@ pub fn hash_loop(tree: &Path, threads: Option<usize>) -> u8 {
             .par_iter()
             .with_max_len(1)
             .map(|task| {
-                let data: Vec<Vec<u8>> = task.iter().map(|p| std::fs::read(p).unwrap_or_default()).collect();
-                let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+                let data: Vec<FileBytes> = task.iter().map(|p| FileBytes::read(p)).collect();
+                let refs: Vec<&[u8]> = data.iter().map(FileBytes::bytes).collect();
                 let h = match refs.as_slice() {
                     [one] => vec![FileHashes::of(one)],
                     many => FileHashes::of_many(many),

@@ -295,7 +295,7 @@ impl Engine {
             .par_iter()
             .with_max_len(1)
             .flat_map_iter(|task| {
-                let results = self.run_task(task, &sources, &layouts, &artifacts, opts);
+                let results = self.run_task(task, sources, &layouts, &artifacts, opts);
                 if let Some(p) = &opts.progress {
                     p.files_done.fetch_add(results.len() as u64, Ordering::Relaxed);
                     let bytes: u64 = results.iter().map(|(i, _)| artifacts[*i].entry.size).sum();

@@ -22,6 +22,8 @@ pub struct CiLiterals {
     imp: Imp,
     /// IPv4 addresses matched as whole address runs (see [`CiLiterals::with_ipv4`]), sorted.
     ipv4: Vec<u32>,
+    /// The first octets of `ipv4`.
+    first_octets: Box<[bool; 256]>,
 }
 
 #[derive(Clone, Debug)]
@@ -152,10 +154,14 @@ impl CiLiterals {
         let mut ipv4: Vec<u32> = ipv4.iter().map(|&a| u32::from(a)).collect();
         ipv4.sort_unstable();
         ipv4.dedup();
+        let mut first_octets = Box::new([false; 256]);
+        for a in &ipv4 {
+            first_octets[(a >> 24) as usize] = true;
+        }
         let literals: Vec<Vec<u8>> =
             literals.iter().map(|s| s.as_ref().as_bytes().to_vec()).filter(|l| !l.is_empty()).collect();
         if literals.is_empty() {
-            return CiLiterals { literals, imp: Imp::Empty, ipv4 };
+            return CiLiterals { literals, imp: Imp::Empty, ipv4, first_octets };
         }
         let imp = Self::packed(&literals).or_else(|| Self::split(&literals)).unwrap_or_else(|| {
             AhoCorasick::builder()
@@ -164,7 +170,20 @@ impl CiLiterals {
                 .map(Imp::Automaton)
                 .unwrap_or(Imp::Empty)
         });
-        CiLiterals { literals, imp, ipv4 }
+        CiLiterals { literals, imp, ipv4, first_octets }
+    }
+
+    /// True when the run's first number is the first octet of an anchor (most address runs in
+    /// a log are not, and are dropped before being parsed).
+    fn first_octet_wanted(&self, run: &[u8]) -> bool {
+        let mut n = 0usize;
+        for &b in run.iter().take(4) {
+            if b == b'.' {
+                return self.first_octets[n.min(255)];
+            }
+            n = n * 10 + usize::from(b - b'0');
+        }
+        false
     }
 
     /// Start of the first address run at or after `from` that holds one of the IPv4 anchors.
@@ -196,6 +215,7 @@ impl CiLiterals {
             }
             let run = &hay[s..end];
             if (7..=15).contains(&run.len())
+                && self.first_octet_wanted(run)
                 && bytecount::count(run, b'.') == 3
                 && let Ok(text) = std::str::from_utf8(run)
                 && let Ok(addr) = text.parse::<Ipv4Addr>()

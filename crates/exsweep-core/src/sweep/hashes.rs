@@ -25,7 +25,7 @@ pub struct FileHashes {
 /// different lengths finish.
 pub const BATCH: usize = 32;
 /// The most bytes a batch holds (mapped or read) at once.
-pub const BATCH_BYTES: u64 = 64 << 20;
+pub const BATCH_BYTES: u64 = 16 << 20;
 
 /// The batch engine, with the CPU's SIMD level detected once.
 fn engine() -> Md5Many {
