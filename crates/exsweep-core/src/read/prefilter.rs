@@ -3,9 +3,12 @@
 //! Written here rather than using `AhoCorasick` directly: on 300 MB of IIS and HttpProxy text the
 //! automaton ran at about 400 MB/s (1,100 MB/s for two literals), whatever the case setting,
 //! while the crate's packed Teddy searcher ran the same literal sets at 3,500 MB/s. Teddy is
-//! case-sensitive, so each literal is found through a short window of it (few letters, so few case
-//! variants) and the whole literal is then checked ASCII case-insensitively at the candidate.
-//! A set too large for one Teddy searcher (more than 64 window variants) is split over several,
+//! case-sensitive, so the text is searched in an ASCII-lowercased copy (made once per block by a
+//! [`Finder`]), each literal through a short window of it chosen to be rare in logs, and the whole
+//! literal is then checked at the candidate. Searching case variants of the windows in the
+//! original text instead multiplied the patterns (a domain window has two or three letters): with
+//! the IOC pack's domains and user agents the set needed several Fat Teddy searchers.
+//! A set too large for one Teddy searcher (more than 64 windows) is split over several,
 //! each searched only up to the best candidate so far (a few passes at Teddy speed beat the
 //! automaton). Two literals may share a window, and windows sit at different offsets in their
 //! literals: every literal of a window is verified, and the search goes on while a later window
@@ -111,34 +114,18 @@ fn background_hits(lit: &[u8], o: usize) -> usize {
     bg.windows(w.len()).enumerate().filter(|&(p, x)| x.eq_ignore_ascii_case(w) && !is_literal_at(p)).count()
 }
 
-/// The window of a literal to search for: rare in typical logs, and with few letters (few case
-/// variants). Teddy fingerprints the first three bytes of each pattern and uses the shortest
-/// pattern's length, so windows are 3 or 4 bytes and ranked by how often their first three bytes
-/// occur in the background text. Returns (offset, length).
+/// The window of a literal to search for: rare in typical logs. Teddy fingerprints the first
+/// three bytes of each pattern and uses the shortest pattern's length, so windows are 3 bytes
+/// (the literal itself when shorter), ranked by how often they occur in the background text.
+/// Returns (offset, length).
 fn best_window(lit: &[u8]) -> Option<(usize, usize)> {
-    let letters = |w: &[u8]| w.iter().filter(|b| b.is_ascii_alphabetic()).count();
-    let mut best: Option<(usize, usize, usize, usize)> = None; // (hits, letters, offset, len)
-    // Fewest letters first: under 32 patterns in all, Teddy uses its faster slim form.
-    for (len, max_letters) in [(4, 1), (3, 1), (4, 2), (3, 2), (3, 3)] {
-        if len > lit.len() {
-            continue;
-        }
-        for o in 0..=lit.len() - len {
-            let w = &lit[o..o + len];
-            let n = letters(w);
-            if n > max_letters {
-                continue;
-            }
-            let hits = background_hits(lit, o);
-            if best.is_none_or(|(h, l, _, _)| (hits, n) < (h, l)) {
-                best = Some((hits, n, o, len));
-            }
-        }
-        if best.is_some_and(|(h, ..)| h == 0) {
-            break;
-        }
+    if lit.is_empty() {
+        return None;
     }
-    best.map(|(_, _, o, l)| (o, l)).or_else(|| (!lit.is_empty()).then_some((0, lit.len().min(3))))
+    if lit.len() <= 3 {
+        return Some((0, lit.len()));
+    }
+    (0..=lit.len() - 3).map(|o| (background_hits(lit, o), o)).min().map(|(_, o)| (o, 3))
 }
 
 impl CiLiterals {
@@ -159,7 +146,7 @@ impl CiLiterals {
             first_octets[(a >> 24) as usize] = true;
         }
         let literals: Vec<Vec<u8>> =
-            literals.iter().map(|s| s.as_ref().as_bytes().to_vec()).filter(|l| !l.is_empty()).collect();
+            literals.iter().map(|s| s.as_ref().as_bytes().to_ascii_lowercase()).filter(|l| !l.is_empty()).collect();
         if literals.is_empty() {
             return CiLiterals { literals, imp: Imp::Empty, ipv4, first_octets };
         }
@@ -227,24 +214,12 @@ impl CiLiterals {
         None
     }
 
-    /// The case variants of each literal's window: (pattern, (literal index, window offset)).
+    /// The (lowercase) window of each literal: (pattern, (literal index, window offset)).
     fn variants(literals: &[Vec<u8>]) -> Option<Vec<Vec<Variant>>> {
         let mut out = Vec::new();
         for (li, lit) in literals.iter().enumerate() {
             let (best, w) = best_window(lit)?;
-            let win = &lit[best..best + w];
-            let letters: Vec<usize> = (0..w).filter(|&i| win[i].is_ascii_alphabetic()).collect();
-            let mut vs = Vec::new();
-            for mask in 0..(1u32 << letters.len()) {
-                let mut v = win.to_ascii_lowercase();
-                for (bit, &i) in letters.iter().enumerate() {
-                    if mask & (1 << bit) != 0 {
-                        v[i] = v[i].to_ascii_uppercase();
-                    }
-                }
-                vs.push((v, (li, best)));
-            }
-            out.push(vs);
+            out.push(vec![(lit[best..best + w].to_vec(), (li, best))]);
         }
         Some(out)
     }
@@ -265,7 +240,7 @@ impl CiLiterals {
         groups.into_iter().map(Part::build).collect::<Option<Vec<Part>>>().map(Imp::Split)
     }
 
-    /// The first literal start in `[from, before)` that `part` finds. Windows sit at different
+    /// The first literal start in `[from, before)` that `part` finds in `hay` (lowercased). Windows sit at different
     /// offsets in their literals, so after a verified start `s` the search goes on while a window
     /// could still belong to a literal starting before `s`.
     fn first_in_part(&self, part: &Part, hay: &[u8], from: usize, before: usize) -> Option<usize> {
@@ -281,7 +256,7 @@ impl CiLiterals {
                     && start >= from
                     && start < best.unwrap_or(before)
                     && hay.len() - start >= lit.len()
-                    && hay[start..start + lit.len()].eq_ignore_ascii_case(lit)
+                    && hay[start..start + lit.len()] == lit[..]
                 {
                     best = Some(start);
                     limit = limit.min(bound(start));
@@ -304,7 +279,8 @@ impl CiLiterals {
             Imp::Split(parts) => parts.len(),
             Imp::Empty => 0,
         } + usize::from(!self.ipv4.is_empty());
-        Finder { lits: self, hay, memo: vec![Memo::UNSET; searchers] }
+        let lower = LOWER.with(|l| l.borrow_mut().pop()).unwrap_or_default();
+        Finder { lits: self, hay, lower, memo: vec![Memo::UNSET; searchers] }
     }
 
     /// True when the fast packed search is in use, in one searcher or several (false: the
@@ -363,7 +339,29 @@ impl Memo {
 pub struct Finder<'a> {
     lits: &'a CiLiterals,
     hay: &'a [u8],
+    /// `hay` ASCII-lowercased, where the literals are searched (empty when there are none).
+    lower: Vec<u8>,
     memo: Vec<Memo>,
+}
+
+thread_local! {
+    /// Lowercased copies of finished finders, reused by the next.
+    static LOWER: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Drop for Finder<'_> {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.lower);
+        buf.clear();
+        if buf.capacity() > 0 && buf.capacity() <= 4 << 20 {
+            LOWER.with(|l| {
+                let mut pool = l.borrow_mut();
+                if pool.len() < 4 {
+                    pool.push(buf);
+                }
+            });
+        }
+    }
 }
 
 impl Finder<'_> {
@@ -373,13 +371,19 @@ impl Finder<'_> {
         if from >= hay.len() {
             return None;
         }
+        // Made on first use: a finder of IPv4 anchors alone never needs it.
+        if self.lower.len() != hay.len() && !lits.literals.is_empty() {
+            self.lower.clear();
+            self.lower.extend(hay.iter().map(u8::to_ascii_lowercase));
+        }
+        let lower = self.lower.as_slice();
         let mut best: Option<usize> = None;
         let parts: &[Part] = match &lits.imp {
             Imp::Packed(part) => std::slice::from_ref(part),
             Imp::Split(parts) => parts,
             Imp::Automaton(ac) => {
                 best = self.memo[0].query(from, hay.len(), |f, b| {
-                    ac.find(aho_corasick::Input::new(hay).range(f..)).map(|m| m.start()).filter(|&s| s < b)
+                    ac.find(aho_corasick::Input::new(lower).range(f..)).map(|m| m.start()).filter(|&s| s < b)
                 });
                 &[]
             }
@@ -388,7 +392,7 @@ impl Finder<'_> {
         // Each part only looks up to the best start found so far, so the parts together read the
         // text about once each, however close the candidates are.
         for (part, memo) in parts.iter().zip(self.memo.iter_mut()) {
-            if let Some(s) = memo.query(from, best.unwrap_or(hay.len()), |f, b| lits.first_in_part(part, hay, f, b)) {
+            if let Some(s) = memo.query(from, best.unwrap_or(hay.len()), |f, b| lits.first_in_part(part, lower, f, b)) {
                 best = Some(s);
             }
         }
@@ -440,7 +444,7 @@ mod tests {
             // Two literals with the same window at different offsets, and a literal whose window
             // lies deep inside it.
             vec!["rawfuns.com", "ns.rtechs.org", "krebsonsecurity.top", "ab"],
-            // Too many window variants for one searcher: split over several.
+            // Too many windows for one searcher: split over several.
             vec![
                 "103.77.192.219",
                 "5.2.69.14",
@@ -469,6 +473,11 @@ mod tests {
                 "Slurp",
             ],
         ];
+        let extra: Vec<String> = (0..70).map(|i| format!("k{i:02}j{:02}w.example.net", (i * 13) % 97)).collect();
+        let mut sets = sets;
+        if let Some(last) = sets.last_mut() {
+            last.extend(extra.iter().map(String::as_str));
+        }
         let big = CiLiterals::new(sets.last().unwrap());
         assert!(matches!(big.imp, Imp::Split(ref p) if p.len() > 1), "the large set is split");
         let alphabet = b"SsEeRrVvIiNnFfOo~/.0123 abAB-";
