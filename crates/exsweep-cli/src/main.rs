@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_sweep;
+mod build;
 mod demo;
 mod intel;
 
@@ -51,6 +52,8 @@ enum Command {
         #[command(subcommand)]
         action: intel::IntelCmd,
     },
+    /// The CVEs an Exchange build leaves open, and the update that closes each.
+    Build(build::BuildArgs),
 }
 
 #[derive(Args, Clone)]
@@ -181,6 +184,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::Hunt(args) => hunt(&args),
         Command::Intel { action } => intel::run(&action),
+        Command::Build(args) => build::run(&args),
     };
     ExitCode::from(code)
 }

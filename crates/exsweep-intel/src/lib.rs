@@ -1,6 +1,6 @@
 //! exsweep's knowledge as data: IOCs from public feeds and from the built-in pack, the activity
-//! groups they are attributed to, the known-good Exchange file baseline, and the matchers that
-//! turn indicators into findings.
+//! groups they are attributed to, the known-good Exchange file baseline, the matchers that turn
+//! indicators into findings, and the Exchange builds with the CVEs each leaves open.
 //!
 //! - [`indicator`]: the model ([`Indicator`], [`IocSet`] with duplicate merging, problems).
 //! - [`feeds`]: one parser per public feed format, and [`IocSet::add_path`] to load files or
@@ -9,11 +9,13 @@
 //! - [`pack`]: the embedded, versioned pack ([`pack::PACK_VERSION`]), its listing.
 //! - [`matcher`]: [`IocFileCheck`] (a `FileCheck`) and [`NetworkIocDetector`] (a `Detector`).
 //! - [`known_good`]: the legitimate Exchange web-folder scripts.
+//! - [`builds`]: the Exchange build table, the CVE rules, and the verdict for a build.
 //!
 //! Typical use: `let mut set = IocSet::with_builtin(); set.add_path(path)?;` then
 //! `IocFileCheck::new(&set)` and `NetworkIocDetector::new(&set)`, once per scan.
 
 pub mod actors;
+pub mod builds;
 pub mod feeds;
 pub mod indicator;
 pub mod known_good;
