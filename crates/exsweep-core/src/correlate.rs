@@ -42,7 +42,7 @@ pub struct SourceResult {
     needs_exchange: bool,
     families: BTreeMap<Family, FamilyInventory>,
     hosts: BTreeMap<String, u64>,
-    builds: BTreeMap<String, u64>,
+    builds: BTreeMap<String, BuildSpan>,
     findings: Vec<Finding>,
     files_read: u64,
     bytes_read: u64,
@@ -85,7 +85,7 @@ impl SourceResult {
         self.findings.extend(findings);
     }
 
-    pub fn add_file(&mut self, _entry: &Entry, family: Option<Family>, obs: Option<FileObs>, findings: Vec<Finding>) {
+    pub fn add_file(&mut self, entry: &Entry, family: Option<Family>, obs: Option<FileObs>, findings: Vec<Finding>) {
         self.findings.extend(findings);
         let Some(obs) = obs else { return };
         self.files_read += 1;
@@ -94,7 +94,10 @@ impl SourceResult {
             *self.hosts.entry(h.clone()).or_insert(0) += n;
         }
         if let Some(b) = &obs.build {
-            *self.builds.entry(b.clone()).or_insert(0) += 1;
+            self.builds
+                .entry(b.clone())
+                .or_insert_with(|| BuildSpan::new(b, &entry.rel_path, self.index))
+                .add(obs.time.first(), obs.time.last());
         }
         if let Some(f) = family {
             self.families.entry(f).or_default().add_file(obs.bytes, obs.lines.max(obs.records), &obs.time);
@@ -110,6 +113,48 @@ impl SourceResult {
     }
 }
 
+/// One Exchange build as the log headers show it: how many files name it, and the time span of
+/// their records (the first file written by a new build dates an update).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct BuildSpan {
+    /// As written in `#Version:` (`15.01.2176.002`).
+    pub build: String,
+    pub files: u64,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    /// A file that names it (the first in listing order), and its source.
+    pub example_path: String,
+    pub example_source: usize,
+}
+
+impl BuildSpan {
+    fn new(build: &str, path: &str, source: usize) -> BuildSpan {
+        BuildSpan {
+            build: build.into(),
+            files: 0,
+            first: None,
+            last: None,
+            example_path: path.into(),
+            example_source: source,
+        }
+    }
+
+    fn add(&mut self, first: Option<Timestamp>, last: Option<Timestamp>) {
+        self.files += 1;
+        self.first = match (self.first, first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = self.last.max(last);
+    }
+
+    fn merge(&mut self, other: &BuildSpan) {
+        let files = self.files + other.files;
+        self.add(other.first, other.last);
+        self.files = files;
+    }
+}
+
 /// The per-host summary the text report prints.
 #[derive(Clone, Debug, Serialize)]
 pub struct HostSummary {
@@ -118,6 +163,8 @@ pub struct HostSummary {
     pub exchange_installs: Vec<String>,
     /// Exchange builds from log headers, with the number of files naming each.
     pub builds: BTreeMap<String, u64>,
+    /// The same builds in the order they were in use (first record time), with their spans.
+    pub build_history: Vec<BuildSpan>,
     pub verdict: Verdict,
     /// Activity findings (not coverage) by severity.
     pub severity_counts: BTreeMap<Severity, u64>,
@@ -229,8 +276,13 @@ pub fn finish(sources: Vec<SourceResult>, since: Timestamp) -> (Vec<Finding>, Ve
             for (f, inv) in s.families {
                 families.entry(f).or_default().merge(&inv);
             }
-            for (b, n) in s.builds {
-                *builds.entry(b).or_insert(0) += n;
+            for (b, span) in s.builds {
+                match builds.entry(b) {
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(span);
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(&span),
+                }
             }
             if s.needs_exchange {
                 let mut f = Finding::new(&RULE_NO_EXCHANGE, ArtifactKind::File, "")
@@ -350,7 +402,7 @@ fn summarize(
     host: &str,
     sources: Vec<String>,
     installs: Vec<String>,
-    builds: BTreeMap<String, u64>,
+    builds: BTreeMap<String, BuildSpan>,
     families: &BTreeMap<Family, FamilyInventory>,
     findings: &[Finding],
     files_read: u64,
@@ -382,7 +434,12 @@ fn summarize(
         .map(|f| f.title.clone())
         .collect();
     let (actors, shared_attribution) = attribute(findings);
+    let mut build_history: Vec<BuildSpan> = builds.values().cloned().collect();
+    // Undated spans (a header without records) last.
+    build_history.sort_by(|a, b| (a.first.is_none(), a.first, &a.build).cmp(&(b.first.is_none(), b.first, &b.build)));
+    let builds = builds.into_iter().map(|(b, s)| (b, s.files)).collect();
     HostSummary {
+        build_history,
         actors,
         shared_attribution,
         files_swept: 0,
