@@ -229,10 +229,12 @@ pub fn scan(args: &ScanArgs) -> Result<(ScanReport, u8), u8> {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = handle.join();
     }
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(e) => return Err(fail(e)),
     };
+    // The builds the log headers name: open CVEs, patch points, before/after patch.
+    exsweep_intel::builds::posture::annotate(&mut report.findings, &report.hosts);
     write_findings(args.output.as_deref(), args.format, &report.findings)?;
     if let Some(path) = &args.inventory {
         let text = serde_json::to_vec_pretty(&report.hosts).unwrap_or_default();

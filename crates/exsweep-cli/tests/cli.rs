@@ -59,10 +59,18 @@ fn exit_codes_and_formats() {
         && v["cves"][0] == "CVE-2021-26855"
         && v["attack"][0] == "T1190"));
 
+    // The clean server runs Exchange 2016 CU19 without its security updates: no activity, but
+    // the open CVEs of its build are high findings.
     let out = exsweep(&["scan", &clean, "--format", "json", "--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "clean server");
+    assert_eq!(out.status.code(), Some(1), "clean but unpatched server");
     let arr: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(arr.as_array().unwrap().iter().all(|v| v["category"] == "coverage"));
+    let arr = arr.as_array().unwrap();
+    assert!(arr.iter().all(|v| v["category"] == "coverage" || v["category"] == "vulnerability"));
+    assert!(arr.iter().any(
+        |v| v["rule_id"] == "EXS-VULN-OPEN" && v["cves"].as_array().unwrap().iter().any(|c| c == "CVE-2021-26855")
+    ));
+    let out = exsweep(&["scan", &clean, "--format", "json", "--quiet", "--fail-on", "critical"]);
+    assert_eq!(out.status.code(), Some(0), "clean server, nothing critical");
 
     let out = exsweep(&["scan", &bad, "--format", "csv", "--quiet", "--fail-on", "never"]);
     assert_eq!(out.status.code(), Some(0));

@@ -1,9 +1,10 @@
-//! The human summary (stderr): per host, the verdict, counts per severity and per CVE, first and
-//! last malicious activity, and the log coverage with what it cannot rule out.
+//! The human summary (stderr): per host, the verdict, the builds in use over time and the CVEs
+//! they leave open, counts per severity and per CVE, first and last malicious activity, and the
+//! log coverage with what it cannot rule out.
 
 use exsweep_core::ScanReport;
 use exsweep_core::correlate::Verdict;
-use exsweep_core::model::Severity;
+use exsweep_core::model::{Category, Severity};
 use std::io::{self, Write};
 
 fn human_bytes(n: u64) -> String {
@@ -47,9 +48,27 @@ pub fn write(w: &mut dyn Write, report: &ScanReport) -> io::Result<()> {
         } else {
             writeln!(w, "   Exchange install: {}", h.exchange_installs.join(", "))?;
         }
-        if !h.builds.is_empty() {
-            let b: Vec<String> = h.builds.iter().map(|(b, n)| format!("{b} ({n} logs)")).collect();
-            writeln!(w, "   builds in log headers: {}", b.join(", "))?;
+        if !h.build_history.is_empty() {
+            writeln!(w, "   builds in log headers, in the order they were in use:")?;
+            for b in &h.build_history {
+                let span = match (b.first, b.last) {
+                    (Some(x), Some(y)) => format!("{x} to {y}"),
+                    _ => "undated".into(),
+                };
+                writeln!(w, "     {:<16} {:>6} logs, {span}", b.build, b.files)?;
+            }
+        }
+        let vulns: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.host == h.host && f.category == Category::Vulnerability)
+            .map(|f| f.title.as_str())
+            .collect();
+        if !vulns.is_empty() {
+            writeln!(w, "   vulnerability (from the build in the log headers):")?;
+            for v in vulns {
+                writeln!(w, "     - {v}")?;
+            }
         }
         let counts: Vec<String> =
             Severity::ALL.iter().filter_map(|sev| h.severity_counts.get(sev).map(|n| format!("{n} {sev}"))).collect();
