@@ -94,10 +94,11 @@ impl SourceResult {
             *self.hosts.entry(h.clone()).or_insert(0) += n;
         }
         if let Some(b) = &obs.build {
-            self.builds
-                .entry(b.clone())
-                .or_insert_with(|| BuildSpan::new(b, &entry.rel_path, self.index))
-                .add(obs.time.first(), obs.time.last());
+            self.builds.entry(b.clone()).or_insert_with(|| BuildSpan::new(b, &entry.rel_path, self.index)).add(
+                obs.time.first(),
+                obs.time.last(),
+                obs.created.or(obs.time.first()),
+            );
         }
         if let Some(f) = family {
             self.families.entry(f).or_default().add_file(obs.bytes, obs.lines.max(obs.records), &obs.time);
@@ -120,8 +121,13 @@ pub struct BuildSpan {
     /// As written in `#Version:` (`15.01.2176.002`).
     pub build: String,
     pub files: u64,
+    /// First and last record of the files that name it.
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
+    /// The latest start (`#Date:` header, else first record) of such a file: when the build was
+    /// last seen starting a log. A daily log started before an update may hold records from after
+    /// it; a log started by a build is proof that it was running then.
+    pub last_start: Option<Timestamp>,
     /// A file that names it (the first in listing order), and its source.
     pub example_path: String,
     pub example_source: usize,
@@ -134,23 +140,25 @@ impl BuildSpan {
             files: 0,
             first: None,
             last: None,
+            last_start: None,
             example_path: path.into(),
             example_source: source,
         }
     }
 
-    fn add(&mut self, first: Option<Timestamp>, last: Option<Timestamp>) {
+    fn add(&mut self, first: Option<Timestamp>, last: Option<Timestamp>, started: Option<Timestamp>) {
         self.files += 1;
         self.first = match (self.first, first) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         self.last = self.last.max(last);
+        self.last_start = self.last_start.max(started);
     }
 
     fn merge(&mut self, other: &BuildSpan) {
         let files = self.files + other.files;
-        self.add(other.first, other.last);
+        self.add(other.first, other.last, other.last_start);
         self.files = files;
     }
 }

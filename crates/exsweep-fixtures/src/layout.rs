@@ -152,7 +152,12 @@ struct TruthBuilder {
 impl TruthBuilder {
     fn new(server: &Server, layout: String) -> Self {
         TruthBuilder {
-            truth: GroundTruth { host: server.spec().host.clone(), layout, ..GroundTruth::default() },
+            truth: GroundTruth {
+                host: server.spec().host.clone(),
+                layout,
+                patch: server.truth_patch(),
+                ..GroundTruth::default()
+            },
             written: Vec::new(),
         }
     }

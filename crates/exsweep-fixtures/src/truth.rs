@@ -28,6 +28,20 @@ pub struct GroundTruth {
     /// ...): the file sweep must raise nothing about them.
     #[serde(default)]
     pub legit_files: Vec<String>,
+    /// The security update installed while the logs were written, if any.
+    #[serde(default)]
+    pub patch: Option<TruthPatch>,
+}
+
+/// A security update of the synthetic server: logs created from `installed_at` on name
+/// `fixed_build` in their `#Version` header, earlier ones `open_build`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct TruthPatch {
+    /// As the headers write it: `15.01.2176.002`.
+    pub open_build: String,
+    pub fixed_build: String,
+    /// RFC 3339 UTC.
+    pub installed_at: String,
 }
 
 /// A planted indicator: `rule_id` must fire at `path` (+ `line` or `record`).

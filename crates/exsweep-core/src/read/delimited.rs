@@ -662,6 +662,8 @@ fn handle_directive(line: &[u8], dialect: Dialect, header: &mut Option<Arc<Heade
         }
         "log-type" => obs.log_type = Some(value.to_string()),
         "software" => obs.software = Some(value.to_string()),
+        // When the log was started (by the build its `#Version` names).
+        "date" if obs.created.is_none() => obs.created = Timestamp::parse(value),
         // ECP Server logs write a fixed `15.0.0.0`, which names no build.
         "version" if dialect == Dialect::ExchangeCsv && !is_placeholder_version(value) => {
             obs.build = Some(value.to_string())

@@ -98,6 +98,8 @@ pub struct FileObs {
     pub software: Option<String>,
     /// Exchange build from the `#Version:` header.
     pub build: Option<String>,
+    /// The first `#Date:` header: when the log was started.
+    pub created: Option<crate::time::Timestamp>,
     pub header_changes: u32,
     /// Server names seen in the file, with counts.
     pub hosts: BTreeMap<String, u64>,

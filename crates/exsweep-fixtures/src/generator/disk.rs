@@ -231,7 +231,8 @@ impl Server {
         file(format!(r"{ex}\ClientAccess\owa\web.config"), web_config_stub(), installed, legit());
         let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
         exe.extend_from_slice(b"exsweep fixture: placeholder for ExSetup.exe ");
-        exe.extend_from_slice(self.spec.build.as_bytes());
+        // The build installed last (after the patch, when there is one).
+        exe.extend_from_slice(self.build_at(i64::MAX).as_bytes());
         file(format!(r"{ex}\Bin\ExSetup.exe"), exe, installed, None);
         file(
             r"C:\inetpub\wwwroot\iisstart.htm".into(),

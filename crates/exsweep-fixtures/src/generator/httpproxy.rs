@@ -27,7 +27,7 @@ impl Server {
             (t0 + Rng::stream(self.spec.seed, &[2, hour as u64]).range(3, 900) as i64).min(first.unwrap_or(i64::MAX));
 
         let mut sink = LineSink::new(w);
-        sink.exchange_header(&self.spec.build, "HttpProxy Logs", created, HTTPPROXY_FIELDS)?;
+        sink.exchange_header(self.build_at(created), "HttpProxy Logs", created, HTTPPROXY_FIELDS)?;
 
         let mut marks = Vec::new();
         let (mut i, mut j) = (0, 0);

@@ -61,6 +61,18 @@ pub struct ServerSpec {
     pub compromised: bool,
     /// 1.0 = demo size (about 30 MB of logs); bytes grow linearly with it.
     pub scale: f64,
+    /// A security update installed while the logs were written: logs created from then on name
+    /// its build in their `#Version` header.
+    pub patch: Option<Patch>,
+}
+
+/// A security update installed on the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Patch {
+    /// When it was installed: the first log created at or after this time names `build`.
+    pub at: (i32, u8, u8, u8),
+    /// The build after it, as Exchange writes it (`15.01.2176.009`).
+    pub build: String,
 }
 
 impl Default for ServerSpec {
@@ -75,6 +87,9 @@ impl Default for ServerSpec {
             days: 14,
             compromised: true,
             scale: 1.0,
+            // The March 2021 SU for CU19 (KB5000871), installed in the night to 2021-03-05:
+            // after the HAFNIUM exploitation, before the web shells were used again.
+            patch: Some(Patch { at: (2021, 3, 5, 1), build: "15.01.2176.009".into() }),
         }
     }
 }
@@ -284,6 +299,34 @@ impl Server {
     /// The Exchange install path as a Windows path with a trailing `\` (as Test-ProxyLogon uses it).
     pub fn exchange_path(&self) -> String {
         format!("{}\\", self.ex)
+    }
+
+    /// When the spec's patch was installed (unix ms).
+    pub fn patch_time(&self) -> Option<i64> {
+        self.spec.patch.as_ref().map(|p| {
+            let (y, m, d, h) = p.at;
+            fmt::days_from_civil(y, u32::from(m), u32::from(d)) * MS_PER_DAY + i64::from(h) * MS_PER_HOUR
+        })
+    }
+
+    /// The patch as the ground truth records it.
+    pub fn truth_patch(&self) -> Option<crate::truth::TruthPatch> {
+        let (p, at) = (self.spec.patch.as_ref()?, self.patch_time()?);
+        let mut when = Vec::new();
+        fmt::push_iso_ms(&mut when, at);
+        Some(crate::truth::TruthPatch {
+            open_build: self.spec.build.clone(),
+            fixed_build: p.build.clone(),
+            installed_at: String::from_utf8_lossy(&when).into_owned(),
+        })
+    }
+
+    /// The build a log created at `t_ms` names in its `#Version` header.
+    pub(crate) fn build_at(&self, t_ms: i64) -> &str {
+        match (&self.spec.patch, self.patch_time()) {
+            (Some(p), Some(at)) if t_ms >= at => &p.build,
+            _ => &self.spec.build,
+        }
     }
 
     /// Start (unix ms) of day `day` counted from the first day.

@@ -14,7 +14,12 @@ impl Server {
         let mut rng = Rng::stream(self.spec.seed, &[6, u64::from(day)]);
         let mut sink = LineSink::new(w);
         let created = t0 + rng.range(5, 900) as i64;
-        sink.exchange_header(&self.spec.build, "OAB Generator Log", created, "TimeStamp,ServerName,Level,Message")?;
+        sink.exchange_header(
+            self.build_at(created),
+            "OAB Generator Log",
+            created,
+            "TimeStamp,ServerName,Level,Message",
+        )?;
 
         let specials: Vec<_> = self.scenario.oab.iter().filter(|s| s.t >= t0 && s.t < t0 + 24 * MS_PER_HOUR).collect();
         let mut next = 0;

@@ -41,8 +41,8 @@ pub static RULE_VULN_PATCHED: RuleMeta = RuleMeta {
     attack: &[],
 };
 
-/// When a CVE group was closed on a host: between the last record of the last open build and the
-/// first record of the first fixed build after it.
+/// When a CVE group was closed on a host: between the last log the last open build started and
+/// the first record of the first fixed build after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatchPoint {
     pub group: &'static str,
@@ -88,7 +88,7 @@ pub fn patch_points(host: &HostSummary) -> Vec<PatchPoint> {
                     cves: cves.clone(),
                     open_build: history[i - 1].0.to_string(),
                     fixed_build: history[i].0.to_string(),
-                    open_until: history[i - 1].1.last,
+                    open_until: history[i - 1].1.last_start,
                     fixed_from: history[i].1.first,
                 });
             }
