@@ -142,8 +142,12 @@ pub fn load(args: &SweepArgs, quiet: bool) -> Result<Loaded, u8> {
     let settings = ScanSettings { timeout: Duration::from_secs(args.yara_timeout.max(1)), ..ScanSettings::default() };
     let yara = YaraCheck::new(rules, settings).with_actor_names(actor_names);
     let iocs = load_iocs(&args.ioc, quiet)?;
-    let file_checks: Vec<Box<dyn FileCheck>> =
-        vec![Box::new(yara), Box::new(IocFileCheck::new(&iocs)), Box::new(UnknownFileCheck::default())];
+    let file_checks: Vec<Box<dyn FileCheck>> = vec![
+        Box::new(yara),
+        Box::new(IocFileCheck::new(&iocs)),
+        Box::new(UnknownFileCheck::default()),
+        Box::new(exsweep_intel::builds::mitigations::MitigationCheck),
+    ];
     let detectors: Vec<Box<dyn Detector>> = vec![Box::new(NetworkIocDetector::new(&iocs))];
     Ok(Loaded { file_checks, detectors, options })
 }

@@ -117,6 +117,16 @@ pub fn annotate(findings: &mut Vec<Finding>, hosts: &[HostSummary]) {
                 None => groups.push((v.group, vec![v])),
             }
         }
+        // Rewrite rules found on disk: the group stays open by build, and is mitigated.
+        let mitigation = |group: &str| -> Option<String> {
+            let rule = match group {
+                "proxylogon" => "EXS-MITIGATION-EOMT",
+                "proxynotshell" => "EXS-MITIGATION-EOMTV2",
+                _ => return None,
+            };
+            findings.iter().find(|f| f.host == host.host && f.rule_id == rule).map(|f| f.path.clone())
+        };
+        let mut new = Vec::new();
         for (_, vs) in &groups {
             let worst = vs.iter().map(|v| v.status).min().unwrap_or(Status::Uncertain);
             let rule = if worst == Status::Open { &RULE_VULN_OPEN } else { &RULE_VULN_UNCERTAIN };
@@ -157,13 +167,18 @@ pub fn annotate(findings: &mut Vec<Finding>, hosts: &[HostSummary]) {
                     json!({"name": u.name, "build": u.build.to_string(), "released": u.released, "kb": u.kb, "needs_cu_upgrade": u.needs_cu_upgrade}),
                 );
             }
+            if let Some(path) = mitigation(vs[0].group) {
+                f.title.push_str(&format!(" (mitigated, not patched: rewrite rule in {path})"));
+                f = f.with_extra("mitigated_by", path);
+            }
             f.cves = cves;
             f.time = span.last;
             f.host = host.host.clone();
             f.source = span.example_source;
             f.assign_id();
-            findings.push(f);
+            new.push(f);
         }
+        findings.extend(new);
         let points = patch_points(host);
         for p in &points {
             let window = |t: Option<Timestamp>| t.map_or("?".to_string(), |t| t.to_string());
