@@ -8,6 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use exsweep_core::detect::Detector;
 use exsweep_core::sweep::{FileCheck, SweepOptions};
 use exsweep_core::time::Timestamp;
+use exsweep_intel::builds::{installed::InstalledBuildCheck, mitigations::MitigationCheck};
 use exsweep_intel::known_good::UnknownFileCheck;
 use exsweep_intel::{IocFileCheck, IocSet, NetworkIocDetector};
 use exsweep_yara::{LoadOptions, ScanSettings, YaraCheck, YaraRules};
@@ -146,7 +147,8 @@ pub fn load(args: &SweepArgs, quiet: bool) -> Result<Loaded, u8> {
         Box::new(yara),
         Box::new(IocFileCheck::new(&iocs)),
         Box::new(UnknownFileCheck::default()),
-        Box::new(exsweep_intel::builds::mitigations::MitigationCheck),
+        Box::new(MitigationCheck),
+        Box::new(InstalledBuildCheck),
     ];
     let detectors: Vec<Box<dyn Detector>> = vec![Box::new(NetworkIocDetector::new(&iocs))];
     Ok(Loaded { file_checks, detectors, options })

@@ -66,6 +66,11 @@ fn the_patch_is_dated_and_findings_say_before_or_after_it() {
     }
     assert!(seen.0 > 0 && seen.1 > 0, "findings on both sides of the update: {seen:?}");
 
+    // ExSetup.exe's file version tells the installed build (the one after the update).
+    let installed = findings.iter().find(|f| f["rule_id"] == "EXS-BUILD-INSTALLED").expect("ExSetup.exe version");
+    assert_eq!(installed["extra"]["build"], "15.1.2176.9");
+    assert!(installed["path"].as_str().unwrap().ends_with("Bin/ExSetup.exe"));
+
     // The build in use after the update still leaves ProxyShell open; ProxyLogon is not reported
     // as open.
     let open: Vec<&Value> = findings.iter().filter(|f| f["rule_id"] == "EXS-VULN-OPEN").collect();

@@ -231,8 +231,17 @@ impl Server {
         file(format!(r"{ex}\ClientAccess\owa\web.config"), web_config_stub(), installed, legit());
         let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
         exe.extend_from_slice(b"exsweep fixture: placeholder for ExSetup.exe ");
-        // The build installed last (after the patch, when there is one).
-        exe.extend_from_slice(self.build_at(i64::MAX).as_bytes());
+        // The build installed last (after the patch, when there is one), as text and in a
+        // VS_FIXEDFILEINFO (signature, structure version, FileVersionMS, FileVersionLS).
+        let last = self.build_at(i64::MAX);
+        exe.extend_from_slice(last.as_bytes());
+        let v: Vec<u32> = last.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+        if let [major, minor, build, rev] = v[..] {
+            exe.extend("VS_VERSION_INFO\0".encode_utf16().flat_map(u16::to_le_bytes));
+            exe.extend_from_slice(&[0xBD, 0x04, 0xEF, 0xFE, 0, 0, 1, 0]);
+            exe.extend_from_slice(&((major << 16) | minor).to_le_bytes());
+            exe.extend_from_slice(&((build << 16) | rev).to_le_bytes());
+        }
         file(format!(r"{ex}\Bin\ExSetup.exe"), exe, installed, None);
         file(
             r"C:\inetpub\wwwroot\iisstart.htm".into(),

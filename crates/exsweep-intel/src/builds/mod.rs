@@ -3,6 +3,7 @@
 //! Both data files are copied from exsweep's research notes (`../shared/knowledge/exchange-builds.md`
 //! §2 and §3), with the sources named for every row.
 
+pub mod installed;
 pub mod mitigations;
 pub mod posture;
 pub mod rules;

@@ -54,6 +54,15 @@ pub struct PatchPoint {
     pub fixed_from: Option<Timestamp>,
 }
 
+/// The build in use and where it was learned.
+struct InUse {
+    build: Build,
+    path: String,
+    source: usize,
+    time: Option<Timestamp>,
+    evidence: String,
+}
+
 /// Per CVE group, the statuses of each build of the history (in order).
 fn group_statuses(history: &[(Build, &BuildSpan)]) -> BTreeMap<&'static str, (&'static str, Vec<String>, Vec<Status>)> {
     let mut out: BTreeMap<&'static str, (&'static str, Vec<String>, Vec<Status>)> = BTreeMap::new();
@@ -102,8 +111,37 @@ pub fn patch_points(host: &HostSummary) -> Vec<PatchPoint> {
 pub fn annotate(findings: &mut Vec<Finding>, hosts: &[HostSummary]) {
     for host in hosts {
         let history = parsed(host);
-        // The build in use: the one with the latest record.
-        let Some(&(current, span)) = history.iter().max_by_key(|(b, s)| (s.last, *b)) else { continue };
+        // The build in use: the installed one (ExSetup.exe, a registry export: the state at
+        // collection time), else the one of the log with the latest record.
+        let installed =
+            findings.iter().filter(|f| f.host == host.host && f.rule_id == "EXS-BUILD-INSTALLED").find_map(|f| {
+                let b = Build::parse(f.extra.get("build")?.as_str()?)?;
+                Some(InUse {
+                    build: b,
+                    path: f.path.clone(),
+                    source: f.source,
+                    time: f.time,
+                    evidence: f.evidence.clone(),
+                })
+            });
+        let from_logs = history.iter().max_by_key(|(b, s)| (s.last, *b)).map(|&(b, s)| InUse {
+            build: b,
+            path: s.example_path.clone(),
+            source: s.example_source,
+            time: s.last,
+            evidence: format!(
+                "#Version: {} in {} ({} files{})",
+                s.build,
+                s.example_path,
+                s.files,
+                match (s.first, s.last) {
+                    (Some(x), Some(y)) => format!(", records {x} to {y}"),
+                    _ => String::new(),
+                }
+            ),
+        });
+        let Some(in_use) = installed.or(from_logs) else { continue };
+        let current = in_use.build;
         let Some(a) = assess(&current) else { continue };
         let product = match a.known_as.first() {
             Some(r) => r.name(),
@@ -146,18 +184,14 @@ pub fn annotate(findings: &mut Vec<Finding>, hosts: &[HostSummary]) {
                 None => String::new(),
             };
             let verb = if worst == Status::Open { "leaves open" } else { "may leave open" };
-            let mut f = Finding::new(rule, ArtifactKind::ExchangeLog, &span.example_path)
+            let kind = if in_use.path.to_ascii_lowercase().ends_with(".log") {
+                ArtifactKind::ExchangeLog
+            } else {
+                ArtifactKind::File
+            };
+            let mut f = Finding::new(rule, kind, &in_use.path)
                 .titled(format!("{product} ({current}) {verb} {}: {}{fix}", vs[0].name, cves.join(", ")))
-                .with_evidence(&format!(
-                    "#Version: {} in {} ({} files{})",
-                    span.build,
-                    span.example_path,
-                    span.files,
-                    match (span.first, span.last) {
-                        (Some(x), Some(y)) => format!(", records {x} to {y}"),
-                        _ => String::new(),
-                    }
-                ))
+                .with_evidence(&in_use.evidence)
                 .with_extra("build", current.to_string())
                 .with_extra("group", vs[0].group)
                 .with_extra("reasons", vs.iter().map(|v| format!("{}: {}", v.cve, v.reason)).collect::<Vec<_>>());
@@ -172,9 +206,9 @@ pub fn annotate(findings: &mut Vec<Finding>, hosts: &[HostSummary]) {
                 f = f.with_extra("mitigated_by", path);
             }
             f.cves = cves;
-            f.time = span.last;
+            f.time = in_use.time;
             f.host = host.host.clone();
-            f.source = span.example_source;
+            f.source = in_use.source;
             f.assign_id();
             new.push(f);
         }
@@ -182,7 +216,7 @@ pub fn annotate(findings: &mut Vec<Finding>, hosts: &[HostSummary]) {
         let points = patch_points(host);
         for p in &points {
             let window = |t: Option<Timestamp>| t.map_or("?".to_string(), |t| t.to_string());
-            let mut f = Finding::new(&RULE_VULN_PATCHED, ArtifactKind::ExchangeLog, &span.example_path)
+            let mut f = Finding::new(&RULE_VULN_PATCHED, ArtifactKind::ExchangeLog, &in_use.path)
                 .titled(format!(
                     "{} closed between {} and {}: the logs go from {} to {}",
                     p.name,
