@@ -105,10 +105,7 @@ fn to_json(input: &str, a: &Assessment) -> Value {
             "reason": v.reason,
             "published": v.published,
             "sources": v.sources,
-            "closes": v.closes.as_ref().map(|u| json!({
-                "name": u.name, "build": u.build.to_string(), "released": u.released, "kb": u.kb,
-                "needs_cu_upgrade": u.needs_cu_upgrade,
-            })),
+            "closes": v.closes.as_ref().map(|u| u.to_json()),
         })).collect::<Vec<_>>(),
     })
 }

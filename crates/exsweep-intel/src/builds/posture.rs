@@ -196,10 +196,7 @@ pub fn annotate(findings: &mut Vec<Finding>, hosts: &[HostSummary]) {
                 .with_extra("group", vs[0].group)
                 .with_extra("reasons", vs.iter().map(|v| format!("{}: {}", v.cve, v.reason)).collect::<Vec<_>>());
             if let Some(u) = closes {
-                f = f.with_extra(
-                    "closes",
-                    json!({"name": u.name, "build": u.build.to_string(), "released": u.released, "kb": u.kb, "needs_cu_upgrade": u.needs_cu_upgrade}),
-                );
+                f = f.with_extra("closes", u.to_json());
             }
             if let Some(path) = mitigation(vs[0].group) {
                 f.title.push_str(&format!(" (mitigated, not patched: rewrite rule in {path})"));

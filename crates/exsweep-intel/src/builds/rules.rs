@@ -82,18 +82,6 @@ impl Rule {
             Clause::OnCu { build, revision } => (build, revision),
         })
     }
-
-    /// The rule as the data file writes it.
-    pub fn text(&self) -> String {
-        self.clauses
-            .iter()
-            .map(|c| match c {
-                Clause::FromCu(b) => format!(">={b}"),
-                Clause::OnCu { build, revision } => format!("{build}.{revision}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
 }
 
 /// One row of the rules: a group of CVEs on one product.
@@ -202,6 +190,19 @@ pub struct Update {
     pub needs_cu_upgrade: bool,
 }
 
+impl Update {
+    /// As `exsweep build --format json` and the vulnerability findings write it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "build": self.build.to_string(),
+            "released": self.released,
+            "kb": self.kb,
+            "needs_cu_upgrade": self.needs_cu_upgrade,
+        })
+    }
+}
+
 /// The verdict on one CVE for one build.
 #[derive(Clone, Debug)]
 pub struct CveVerdict {
@@ -279,8 +280,8 @@ pub fn assess(build: &Build) -> Option<Assessment> {
     let mut cves = Vec::new();
     for r in rules().iter().filter(|r| r.product == key) {
         // Exchange 2010 before SP3 gets no fix at all: SP3 and its rollup are the way out.
-        let primary = if product == Product::Exchange2010Old { Says::Open } else { r.rule.says(build) };
-        let alt = r.alt.as_ref().map(|a| if product == Product::Exchange2010Old { Says::Open } else { a.says(build) });
+        let says = |rule: &Rule| if product == Product::Exchange2010Old { Says::Open } else { rule.says(build) };
+        let (primary, alt) = (says(&r.rule), r.alt.as_ref().map(says));
         let (mut status, mut reason) = match (primary, alt) {
             (Says::Fixed, None | Some(Says::Fixed)) => (Status::Fixed, format!("fixed from {}", r.update)),
             (Says::Open, None | Some(Says::Open)) => (Status::Open, format!("open: fixed by {}", r.update)),
